@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Set up and run SegDesk from a clean clone, with nothing but Python 3.11+ installed.
+
+    python3 dev.py run     create .venv, install pinned dependencies, launch the app
+    python3 dev.py test    the same set-up, then the import contracts and the whole test suite
+    python3 dev.py lock    re-pin requirements/constraints.txt from what .venv has now
+
+Only the standard library is used here, so this file runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+STAMP = VENV / ".segdesk-installed"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def say(text: str) -> None:
+    print(f"[dev] {text}", flush=True)
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    completed = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if completed.returncode != 0:
+        raise SystemExit(completed.returncode)
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        digest.update(path.read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        raise SystemExit(f"SegDesk needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        say(f"creating a virtual environment in {VENV}")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    want = fingerprint()
+    if STAMP.exists() and STAMP.read_text() == want:
+        return
+    say("installing pinned dependencies (first run only; a few minutes)")
+    pip = (PYTHON, "-m", "pip", "--disable-pip-version-check", "-q")
+    run(*pip, "install", "--upgrade", "pip", "setuptools>=77", "wheel")
+    run(*pip, "install", "-c", CONSTRAINTS, "-e", ".[test]")
+    STAMP.write_text(want)
+
+
+def cmd_run(args: list[str]) -> int:
+    ensure_venv()
+    # The demo database lives in the user's data folder, like any SegDesk database.
+    return subprocess.call([str(PYTHON), "-m", "segdesk", *args], cwd=ROOT)
+
+
+def cmd_test(args: list[str]) -> int:
+    ensure_venv()
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    say("checking the architecture's import contracts")
+    run(BIN / "lint-imports", "--no-cache", env=env)
+    say("running the test suite")
+    return subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env)
+
+
+def cmd_lock(_args: list[str]) -> int:
+    ensure_venv()
+    frozen = subprocess.run(
+        [str(PYTHON), "-m", "pip", "freeze", "--exclude-editable"], capture_output=True, text=True, check=True
+    ).stdout
+    header = "# Exact versions SegDesk is tested with (pip constraints file).\n# Regenerate with: python dev.py lock\n"
+    CONSTRAINTS.write_text(header + frozen)
+    say(f"wrote {CONSTRAINTS}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "lock": cmd_lock}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        raise SystemExit(2)
+    raise SystemExit(COMMANDS[sys.argv[1]](sys.argv[2:]))

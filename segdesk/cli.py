@@ -1,0 +1,191 @@
+"""The command line: parse, call a service, print. Exit 0 ok, 1 needs attention, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from segdesk import __version__
+from segdesk.domain.problems import InputError
+from segdesk.domain.progress import Cancelled, Progress
+from segdesk.store.engine import DatabaseError
+
+EXIT_OK, EXIT_ATTENTION, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # usage errors: one line, exit 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"segdesk: error: {message}\n")
+
+
+def _iso_date(text: str) -> dt.date:
+    from segdesk.ingest.dates import CellDateError, parse_iso_date
+
+    try:
+        return parse_iso_date(text)
+    except CellDateError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="segdesk", description="SegDesk: segregation reconciliation for fund administrators.")
+    parser.add_argument("--version", action="version", version=f"segdesk {__version__}")
+    parser.add_argument("--db", help="database file path or SQLAlchemy URL (default: $SEGDESK_DB, else your data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("init", help="create or upgrade the database")
+
+    chart = sub.add_parser("chart", help="the chart workbook: sub-accounts, external accounts, mappings")
+    chart_sub = chart.add_subparsers(dest="chart_command", metavar="ACTION", required=True, parser_class=_Parser)
+    for name, helptext in (
+        ("template", "write an empty chart workbook"),
+        ("import", "load a chart workbook (all or nothing)"),
+        ("export", "write the chart in force to a workbook"),
+    ):
+        p = chart_sub.add_parser(name, help=helptext)
+        p.add_argument("file", type=Path, metavar="FILE")
+        if name == "import":
+            p.add_argument("--user", help="who is acting (default: you)")
+
+    imp = sub.add_parser("import", help="import a statement file with an import profile")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--profile", type=Path, required=True, metavar="PROFILE.toml")
+    imp.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="statement date (overrides the profile)")
+    imp.add_argument("--user", help="who is importing (default: you)")
+
+    audit = sub.add_parser("audit", help="the audit trail")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
+    audit_sub.add_parser("verify", help="recompute the hash chain and name the first broken event")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from segdesk.ui.app import run_app
+
+        return run_app(args.db)
+    handler = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except InputError as exc:
+        for line in exc.problems:
+            print(f"segdesk: error: {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DatabaseError as exc:
+        print(f"segdesk: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a file we were asked to write or read
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"segdesk: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Cancelled:
+        print("segdesk: cancelled; nothing was stored", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\nsegdesk: interrupted; nothing was stored", file=sys.stderr)
+        return 130
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from segdesk.store.engine import open_database
+
+    return open_database(args.db)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    db = _open(args)
+    print(f"Database ready: {db.describe()}")
+    return EXIT_OK
+
+
+def cmd_chart(args: argparse.Namespace) -> int:
+    from segdesk.services import chart
+
+    if args.chart_command == "template":
+        chart.write_template(args.file)
+        print(f"Wrote an empty chart workbook to {args.file}")
+        return EXIT_OK
+    db = _open(args)
+    if args.chart_command == "export":
+        written = chart.export_chart(db, args.file)
+        print(
+            f"Wrote {len(written.sub_accounts)} sub-accounts, {len(written.accounts)} external accounts and "
+            f"{len(written.mappings)} mappings to {args.file}"
+        )
+        return EXIT_OK
+    result = chart.import_chart(db, args.file, user=args.user)
+    print(
+        f"Chart imported from {args.file.name}: sub-accounts {result.sub_accounts_created} new, "
+        f"{result.sub_accounts_updated} changed; external accounts {result.accounts_created} new, "
+        f"{result.accounts_updated} changed; mappings {result.mappings_added} added, {result.mappings_removed} removed"
+    )
+    return EXIT_OK
+
+
+def terminal_progress(stream: TextIO) -> Callable[[int, int, str], None] | None:
+    """A text progress bar, only when a person is watching the terminal."""
+    if not stream.isatty():
+        return None
+    last = [-1]
+
+    def draw(done: int, total: int, stage: str) -> None:
+        pct = 100 if total <= 0 else min(100, done * 100 // total)
+        if pct == last[0]:
+            return
+        last[0] = pct
+        bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
+        stream.write(f"\r[{bar}] {pct:3d}% {stage:<20}")
+        if pct == 100:
+            stream.write("\n")
+        stream.flush()
+
+    return draw
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from segdesk.services.importing import import_statement
+
+    db = _open(args)
+    progress = Progress(terminal_progress(sys.stderr))
+    result = import_statement(db, args.file, args.profile, as_of=args.as_of, user=args.user, progress=progress)
+    dated = f" as of {result.as_of}" if result.as_of else ""
+    superseded = f"; superseded {result.superseded} earlier statement(s)" if result.superseded else ""
+    print(
+        f"Imported {result.file_name}: {result.rows} balance rows from {result.source}{dated} "
+        f"(batch {result.batch_id}, SHA-256 {result.sha256[:12]}…){superseded}"
+    )
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from segdesk.services.audit_trail import verify_audit_trail
+
+    db = _open(args)
+    report = verify_audit_trail(db)
+    if report.intact:
+        print(f"Audit trail intact: {report.events} events, chain head {report.head}")
+        return EXIT_OK
+    print(
+        f"segdesk: audit trail BROKEN at event #{report.broken_seq}: {report.reason} "
+        f"({report.events} events checked)",
+        file=sys.stderr,
+    )
+    return EXIT_ATTENTION
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "init": cmd_init,
+    "chart": cmd_chart,
+    "import": cmd_import,
+    "audit": cmd_audit,
+}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""Plain values for screens and reports: no ORM object leaves this module."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from segdesk.store import repositories as repo
+from segdesk.store.engine import Database
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    batch_id: int
+    file_name: str
+    source: str
+    kind: str
+    as_of: dt.date | None
+    rows: int
+    imported_by: str
+    imported_at: dt.datetime
+    sha256: str
+    superseded: bool
+
+
+def list_imports(db: Database) -> list[ImportSummary]:
+    with db.reading() as session:
+        return [
+            ImportSummary(
+                batch_id=b.id,
+                file_name=b.file_name,
+                source=b.source.name,
+                kind=b.source.kind,
+                as_of=b.as_of,
+                rows=b.row_count,
+                imported_by=b.imported_by,
+                imported_at=b.imported_at,
+                sha256=b.sha256,
+                superseded=b.superseded_by_id is not None,
+            )
+            for b in repo.list_batches(session)
+        ]

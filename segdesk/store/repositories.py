@@ -1,0 +1,117 @@
+"""Queries and writes, one function per question; services call these, views never do."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from segdesk.store.schema import (
+    ExternalAccount,
+    ImportBatch,
+    Mapping,
+    Setting,
+    Source,
+    Statement,
+    StatementLine,
+    SubAccount,
+)
+
+
+def get_setting(session: Session, key: str, default: str) -> str:
+    row = session.get(Setting, key)
+    return row.value if row else default
+
+
+def source_by_name(session: Session, name: str) -> Source | None:
+    return session.scalars(select(Source).where(Source.name == name)).first()
+
+
+def get_or_create_source(session: Session, name: str, kind: str) -> tuple[Source, bool]:
+    source = source_by_name(session, name)
+    if source is not None:
+        return source, False
+    source = Source(name=name, kind=kind)
+    session.add(source)
+    session.flush()
+    return source, True
+
+
+def external_account(session: Session, source_id: int, account: str) -> ExternalAccount | None:
+    return session.scalars(
+        select(ExternalAccount).where(ExternalAccount.source_id == source_id, ExternalAccount.account == account)
+    ).first()
+
+
+def get_or_create_account(session: Session, source: Source, account: str) -> tuple[ExternalAccount, bool]:
+    found = external_account(session, source.id, account)
+    if found is not None:
+        return found, False
+    # Accounts not in the chart are accepted; with no designation their lines stay unmapped.
+    found = ExternalAccount(source_id=source.id, account=account, designation=None)
+    session.add(found)
+    session.flush()
+    return found, True
+
+
+def batch_by_sha256(session: Session, sha256: str) -> ImportBatch | None:
+    return session.scalars(select(ImportBatch).where(ImportBatch.sha256 == sha256)).first()
+
+
+def live_statements(session: Session, account_id: int, as_of: dt.date) -> list[Statement]:
+    """Statements for this account and date that no later import has replaced."""
+    return list(
+        session.scalars(
+            select(Statement).where(
+                Statement.external_account_id == account_id,
+                Statement.as_of == as_of,
+                Statement.superseded_by_id.is_(None),
+            )
+        )
+    )
+
+
+def batch_fully_superseded(session: Session, batch_id: int) -> bool:
+    remaining = session.scalar(
+        select(func.count())
+        .select_from(Statement)
+        .where(Statement.batch_id == batch_id, Statement.superseded_by_id.is_(None))
+    )
+    return remaining == 0
+
+
+def list_batches(session: Session) -> list[ImportBatch]:
+    return list(session.scalars(select(ImportBatch).order_by(ImportBatch.id)))
+
+
+def statement_lines(session: Session, batch_id: int) -> list[StatementLine]:
+    return list(
+        session.scalars(
+            select(StatementLine)
+            .join(Statement)
+            .where(Statement.batch_id == batch_id)
+            .order_by(StatementLine.row)
+        )
+    )
+
+
+def sub_accounts(session: Session) -> list[SubAccount]:
+    return list(session.scalars(select(SubAccount).order_by(SubAccount.code)))
+
+
+def external_accounts(session: Session) -> list[ExternalAccount]:
+    return list(
+        session.scalars(select(ExternalAccount).join(Source).order_by(Source.name, ExternalAccount.account))
+    )
+
+
+def mappings(session: Session) -> list[Mapping]:
+    return list(
+        session.scalars(
+            select(Mapping)
+            .join(ExternalAccount)
+            .join(Source)
+            .order_by(Source.name, ExternalAccount.account, Mapping.reference, Mapping.valid_from)
+        )
+    )

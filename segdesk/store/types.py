@@ -1,0 +1,58 @@
+"""Column types that keep money exact on every database SegDesk supports."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Numeric, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+MONEY_PLACES = 18
+
+
+def _plain(d: Decimal) -> str:
+    """The exact value as a plain decimal string without exponent or needless trailing zeros."""
+    if d == 0:
+        return "0"
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact Decimal with up to 18 decimal places.
+
+    SQLite has no exact decimal type (its NUMERIC affinity silently turns values into binary
+    floats), so the value is stored as text there; PostgreSQL gets NUMERIC(38,18). Either way
+    what comes back equals what went in, digit for digit.
+    """
+
+    impl = String(60)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[object]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(38, MONEY_PLACES, asdecimal=True))
+        return dialect.type_descriptor(String(60))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            # A float here is a bug upstream: refuse rather than store binary noise.
+            raise TypeError(f"money must be a Decimal, got {type(value).__name__}")
+        if not value.is_finite():
+            raise ValueError(f"money must be finite, got {value}")
+        exponent = value.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+            raise ValueError(f"{value} has more than {MONEY_PLACES} decimal places")
+        if dialect.name == "postgresql":
+            return value
+        return _plain(value)
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(_plain(Decimal(str(value))))

@@ -1,0 +1,57 @@
+"""The table of imported files: a Qt model over plain ImportSummary values."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from segdesk.services.overview import ImportSummary
+
+COLUMNS = ("File", "Source", "Kind", "As of", "Rows", "Imported by", "Imported at", "Status")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class ImportsTableModel(QAbstractTableModel):
+    def __init__(self, imports: list[ImportSummary] | None = None) -> None:
+        super().__init__()
+        self._rows: list[ImportSummary] = list(imports or [])
+
+    def set_imports(self, imports: list[ImportSummary]) -> None:
+        self.beginResetModel()
+        self._rows = list(imports)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        item = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                item.file_name,
+                item.source,
+                item.kind,
+                item.as_of.isoformat() if item.as_of else "several dates",
+                f"{item.rows:,}",
+                item.imported_by,
+                item.imported_at.strftime("%Y-%m-%d %H:%M"),
+                "superseded" if item.superseded else "in use",
+            )[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 4:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"SHA-256 {item.sha256}"
+        if role == Qt.ItemDataRole.UserRole:  # sort key: numbers as numbers
+            return (item.file_name, item.source, item.kind, item.as_of, item.rows, item.imported_by,
+                    item.imported_at, item.superseded)[col]
+        return None
