@@ -31,3 +31,10 @@ def pg_url() -> str | None:
     if not url and os.environ.get("CI"):
         pytest.fail("SEGDESK_TEST_PG_URL is not set: .ci/run must start PostgreSQL for these tests")
     return url
+
+
+def settled_bytes(db: Database, path: Path) -> bytes:
+    """The database file's bytes with the WAL checkpointed, so two readings compare like for like."""
+    db.dispose()  # closing the last connection checkpoints the WAL into the main file
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+    return path.read_bytes()

@@ -1,0 +1,122 @@
+"""The command line end to end: exit codes, one clear line per problem, never a traceback."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from openpyxl import load_workbook
+
+from tests.acceptance.cli import segdesk
+from tests.statements import write_northbridge_statement, write_profile
+
+
+def test_init_creates_the_database_where_asked(tmp_path):
+    target = tmp_path / "books" / "desk.sqlite3"
+    outcome = segdesk("init", db=target)
+    assert outcome.code == 0, outcome.err
+    assert str(target) in outcome.out
+    assert target.exists()
+
+
+def test_segdesk_db_environment_variable_is_honoured(tmp_path):
+    target = tmp_path / "from-env.sqlite3"
+    assert segdesk("init", env={"SEGDESK_DB": str(target)}).code == 0
+    assert target.exists()
+
+
+def test_import_then_duplicate_then_audit_verify(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    statement = write_northbridge_statement(tmp_path / "nb.xlsx")
+    profile = write_profile(tmp_path / "nb.toml")
+    first = segdesk("import", statement, "--profile", profile, "--user", "jane", db=db)
+    assert first.code == 0, first.err
+    assert "Imported nb.xlsx: 5 balance rows from Northbridge Custody as of 2026-11-20" in first.out
+    again = segdesk("import", statement, "--profile", profile, db=db)
+    assert again.code == 2
+    assert again.err.startswith("segdesk: error: nb.xlsx: this exact file was already imported")
+    assert "Traceback" not in again.err
+    verified = segdesk("audit", "verify", db=db)
+    assert verified.code == 0 and "Audit trail intact: 5 events" in verified.out
+
+
+def test_bad_cells_exit_2_with_a_line_each(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    statement = write_northbridge_statement(
+        tmp_path / "bad.xlsx", extra_rows=[["001", "X", "USD", "1O0", None, None], ["001", "X", "USD", "1", "?", None]]
+    )
+    outcome = segdesk("import", statement, "--profile", write_profile(tmp_path / "nb.toml"), db=db)
+    assert outcome.code == 2
+    assert outcome.err.splitlines() == [
+        "segdesk: error: bad.xlsx, sheet 'Holdings', row 13, column D (Quantity): '1O0': not a number",
+        "segdesk: error: bad.xlsx, sheet 'Holdings', row 14, column E (Price): '?': not a number",
+    ]
+
+
+def test_usage_and_missing_files_exit_2_without_traceback(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    cases = [
+        segdesk("import", tmp_path / "missing.xlsx", "--profile", write_profile(tmp_path / "p.toml"), db=db),
+        segdesk("import", tmp_path / "x.xlsx", db=db),  # no --profile
+        segdesk("import", tmp_path / "x.xlsx", "--profile", tmp_path / "nope.toml", db=db),
+        segdesk("import", tmp_path / "x.xlsx", "--profile", tmp_path / "p.toml", "--as-of", "20/11/2026", db=db),
+        segdesk("chart", "import", tmp_path / "missing.xlsx", db=db),
+        segdesk("chart", "template", tmp_path / "no-such-dir" / "chart.xlsx", db=db),
+        segdesk("frobnicate", db=db),
+    ]
+    for outcome in cases:
+        assert outcome.code == 2, outcome
+        assert "Traceback" not in outcome.err
+        assert "error:" in outcome.err
+
+
+def test_a_bad_profile_lists_every_problem(tmp_path):
+    profile = write_profile(tmp_path / "p.toml", 'kind = "bank"\nheader_row = 0\n[columns]\nqty = "Q"\n')
+    outcome = segdesk("import", write_northbridge_statement(tmp_path / "nb.xlsx"), "--profile", profile,
+                      db=tmp_path / "d.sqlite3")
+    assert outcome.code == 2
+    assert outcome.err.splitlines() == [
+        "segdesk: error: p.toml: 'source' is required: the name of who sent the statement",
+        "segdesk: error: p.toml: 'kind' must be one of custodian, exchange, ledger, prices, found 'bank'",
+        "segdesk: error: p.toml: 'header_row' must be a row number (1, 2, ...), found 0",
+        "segdesk: error: p.toml: [columns] unknown field 'qty' (expected: account, reference, asset, quantity, "
+        "price, value, equity, initial_margin, maintenance_margin, as_of_column)",
+    ]
+
+
+def test_audit_verify_names_the_first_tampered_event(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    segdesk("import", write_northbridge_statement(tmp_path / "nb.xlsx"), "--profile",
+            write_profile(tmp_path / "nb.toml"), db=db)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER audit_events_no_update")
+    conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
+    conn.commit()
+    conn.close()
+    outcome = segdesk("audit", "verify", db=db)
+    assert outcome.code == 1
+    assert "audit trail BROKEN at event #3" in outcome.err
+
+
+def test_chart_template_import_export_round_trip(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    template = tmp_path / "chart.xlsx"
+    assert segdesk("chart", "template", template).code == 0
+    wb = load_workbook(template)
+    assert wb.sheetnames == ["SubAccounts", "ExternalAccounts", "Mappings"]
+    wb["SubAccounts"].append(["C-ALPHA", "Alpha Capital LP", "client", "Alpha Capital", None])
+    wb["SubAccounts"].append(["P-HOUSE", "House trading", "proprietary", None, None])
+    wb["ExternalAccounts"].append(["Northbridge Custody", "custodian", "0012345-01", "omnibus_client"])
+    wb["Mappings"].append(["Northbridge Custody", "0012345-01", "ALPHA", "C-ALPHA", None, None])
+    wb.save(template)
+    outcome = segdesk("chart", "import", template, db=db)
+    assert outcome.code == 0, outcome.err
+    assert "sub-accounts 2 new" in outcome.out and "mappings 1 added" in outcome.out
+    exported = tmp_path / "out.xlsx"
+    assert segdesk("chart", "export", exported, db=db).code == 0
+    back = load_workbook(exported)
+    assert [list(r) for r in back["ExternalAccounts"].iter_rows(min_row=2, values_only=True)] == [
+        ["Northbridge Custody", "custodian", "0012345-01", "omnibus_client"]
+    ]
+    assert [list(r) for r in back["Mappings"].iter_rows(min_row=2, values_only=True)] == [
+        ["Northbridge Custody", "0012345-01", "ALPHA", "C-ALPHA", None, None]
+    ]

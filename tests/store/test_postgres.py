@@ -1,0 +1,67 @@
+"""The same schema, money and audit trail on PostgreSQL (team mode). CI starts the server."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+
+from segdesk.store.audit import append_event, verify_chain
+from segdesk.store.engine import open_database
+from segdesk.store.schema import AssetTolerance, AuditEvent, Base
+from tests.conftest import pg_url
+
+
+@pytest.fixture
+def pg_db():
+    url = pg_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server (set SEGDESK_TEST_PG_URL; .ci/run does)")
+    name = f"segdesk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db = open_database(make_url(url).set(database=name).render_as_string(hide_password=False))
+    yield db
+    db.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}"'))
+    admin.dispose()
+
+
+def test_postgres_schema_matches_the_models(pg_db):
+    with pg_db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
+
+
+def test_money_is_numeric_38_18_and_exact(pg_db):
+    with pg_db.engine.connect() as conn:
+        column_type = conn.execute(
+            text("SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns "
+                 "WHERE table_name='statement_lines' AND column_name='quantity'")
+        ).one()
+    assert tuple(column_type) == ("numeric", 38, 18)
+    for value in ("123456789012345678.123456789012345678", "-45000.10", "0.000000000000000001"):
+        with pg_db.transaction() as session:
+            session.merge(AssetTolerance(asset="X", tolerance=Decimal(value)))
+        with pg_db.reading() as session:
+            assert session.scalars(select(AssetTolerance.tolerance)).one() == Decimal(value)
+
+
+def test_postgres_refuses_changing_audit_events(pg_db):
+    with pg_db.transaction() as session:
+        append_event(session, actor="jane", action="test", entity="x", payload={"a": 1})
+        append_event(session, actor="jane", action="test", entity="x", payload={"a": 2})
+    with pytest.raises(SADatabaseError, match="append-only"), pg_db.transaction() as session:
+        session.execute(text("UPDATE audit_events SET actor = 'mallory'"))
+    with pytest.raises(SADatabaseError, match="append-only"), pg_db.transaction() as session:
+        session.execute(text("DELETE FROM audit_events"))
+    with pg_db.reading() as session:
+        assert verify_chain(session).intact
+        assert session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())) == 2
