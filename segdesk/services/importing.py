@@ -20,7 +20,7 @@ from segdesk.services.identity import current_user
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
 from segdesk.store.engine import Database
-from segdesk.store.schema import ImportBatch, Price, Statement, StatementLine
+from segdesk.store.schema import ExternalAccount, ImportBatch, Price, Source, Statement, StatementLine
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,9 @@ def _store(
         append_event(session, actor=user, action="source.create", entity="source", entity_id=source.id,
                      payload={"name": source.name, "kind": source.kind})
     if profile.kind == "prices":
-        statements, superseded = _store_prices(session, batch, parsed), 0
+        statements, superseded, new_accounts = _store_prices(session, batch, parsed), 0, []
     else:
-        statements, superseded = _store_statements(session, batch, source, parsed, user)
+        statements, superseded, new_accounts = _store_statements(session, batch, source, parsed, user)
     append_event(
         session,
         actor=user,
@@ -146,6 +146,8 @@ def _store(
             "rows": len(parsed.lines),
             "as_of": sorted(d.isoformat() for d in dates),
             "statements": statements,
+            # Accounts first seen on this statement, not yet in the chart (no designation).
+            "new_accounts": new_accounts,
         },
     )
     return ImportResult(
@@ -176,55 +178,61 @@ def _store_prices(session, batch: ImportBatch, parsed: ParsedStatement) -> int: 
 def _store_statements(
     session,  # type: ignore[no-untyped-def]
     batch: ImportBatch,
-    source,  # type: ignore[no-untyped-def]
+    source: Source,
     parsed: ParsedStatement,
     user: str,
-) -> tuple[int, int]:
+) -> tuple[int, int, list[str]]:
+    """Store one statement per (account, date); supersede what they replace. Queries are per file, not per line."""
     groups: dict[tuple[str, dt.date], list[ParsedLine]] = defaultdict(list)
     for line in parsed.lines:
         groups[(line.account, line.as_of)].append(line)  # type: ignore[index]
+    accounts = repo.accounts_of_source(session, source.id)
+    # Accounts not in the chart are accepted; with no designation their lines stay unmapped.
+    new_accounts = sorted({account for account, _ in groups} - accounts.keys())
+    for account_text in new_accounts:
+        accounts[account_text] = ExternalAccount(source_id=source.id, account=account_text, designation=None)
+        session.add(accounts[account_text])
+    session.flush()
+    older = repo.live_statements_of_source(session, source.id, {as_of for _, as_of in groups})
+    statements = {
+        key: Statement(batch_id=batch.id, external_account_id=accounts[key[0]].id, as_of=key[1]) for key in groups
+    }
+    session.add_all(statements.values())
+    session.flush()
     superseded = 0
     touched_batches: set[int] = set()
-    for (account_text, as_of), lines in groups.items():
-        account, created = repo.get_or_create_account(session, source, account_text)
-        if created:
-            append_event(session, actor=user, action="external_account.create", entity="external_account",
-                         entity_id=account.id, payload={"source": source.name, "account": account_text,
-                                                        "designation": None, "via": "import"})
-        older = repo.live_statements(session, account.id, as_of)
-        statement = Statement(batch_id=batch.id, external_account_id=account.id, as_of=as_of)
-        session.add(statement)
-        session.flush()
-        for old in older:
+    for (account_text, as_of), statement in statements.items():
+        for old in older.get((statement.external_account_id, as_of), []):
             old.superseded_by_id = statement.id
             touched_batches.add(old.batch_id)
             superseded += 1
             append_event(session, actor=user, action="statement.supersede", entity="statement", entity_id=old.id,
                          payload={"source": source.name, "account": account_text, "as_of": as_of.isoformat(),
                                   "old_batch": old.batch_id, "new_batch": batch.id, "new_statement": statement.id})
-        # One executemany per statement: ORM unit-of-work bookkeeping per line is needless here.
-        session.execute(
-            insert(StatementLine),
-            [
-                {
-                    "statement_id": statement.id,
-                    "sheet": parsed.sheet,
-                    "row": line.row,
-                    "reference": line.reference,
-                    "asset": line.asset,
-                    "quantity": line.quantity,
-                    "price": line.price,
-                    "value": line.value,
-                    "equity": line.equity,
-                    "initial_margin": line.initial_margin,
-                    "maintenance_margin": line.maintenance_margin,
-                }
-                for line in lines
-            ],
-        )
+    # One executemany for the whole file: ORM bookkeeping per line is needless here.
+    session.execute(
+        insert(StatementLine),
+        [
+            {
+                "statement_id": statements[key].id,
+                "sheet": parsed.sheet,
+                "row": line.row,
+                "reference": line.reference,
+                "asset": line.asset,
+                "quantity": line.quantity,
+                "price": line.price,
+                "value": line.value,
+                "equity": line.equity,
+                "initial_margin": line.initial_margin,
+                "maintenance_margin": line.maintenance_margin,
+            }
+            for key, lines in groups.items()
+            for line in lines
+        ],
+    )
     session.flush()
     for old_batch_id in touched_batches:
         if repo.batch_fully_superseded(session, old_batch_id):
             old_batch = session.get(ImportBatch, old_batch_id)
             old_batch.superseded_by_id = batch.id
-    return len(groups), superseded
+    return len(groups), superseded, new_accounts

@@ -59,17 +59,30 @@ def batch_by_sha256(session: Session, sha256: str) -> ImportBatch | None:
     return session.scalars(select(ImportBatch).where(ImportBatch.sha256 == sha256)).first()
 
 
-def live_statements(session: Session, account_id: int, as_of: dt.date) -> list[Statement]:
-    """Statements for this account and date that no later import has replaced."""
-    return list(
-        session.scalars(
-            select(Statement).where(
-                Statement.external_account_id == account_id,
-                Statement.as_of == as_of,
-                Statement.superseded_by_id.is_(None),
-            )
+def accounts_of_source(session: Session, source_id: int) -> dict[str, ExternalAccount]:
+    return {
+        a.account: a
+        for a in session.scalars(select(ExternalAccount).where(ExternalAccount.source_id == source_id))
+    }
+
+
+def live_statements_of_source(
+    session: Session, source_id: int, dates: set[dt.date]
+) -> dict[tuple[int, dt.date], list[Statement]]:
+    """Unsuperseded statements of one source on the given dates, by (account id, date)."""
+    found: dict[tuple[int, dt.date], list[Statement]] = {}
+    rows = session.scalars(
+        select(Statement)
+        .join(ExternalAccount)
+        .where(
+            ExternalAccount.source_id == source_id,
+            Statement.as_of.in_(sorted(dates)),
+            Statement.superseded_by_id.is_(None),
         )
     )
+    for statement in rows:
+        found.setdefault((statement.external_account_id, statement.as_of), []).append(statement)
+    return found
 
 
 def batch_fully_superseded(session: Session, batch_id: int) -> bool:

@@ -36,7 +36,7 @@ def test_import_then_duplicate_then_audit_verify(tmp_path):
     assert again.err.startswith("segdesk: error: nb.xlsx: this exact file was already imported")
     assert "Traceback" not in again.err
     verified = segdesk("audit", "verify", db=db)
-    assert verified.code == 0 and "Audit trail intact: 5 events" in verified.out
+    assert verified.code == 0 and "Audit trail intact: 2 events" in verified.out
 
 
 def test_bad_cells_exit_2_with_a_line_each(tmp_path):
@@ -89,12 +89,12 @@ def test_audit_verify_names_the_first_tampered_event(tmp_path):
             write_profile(tmp_path / "nb.toml"), db=db)
     conn = sqlite3.connect(db)
     conn.execute("DROP TRIGGER audit_events_no_update")
-    conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
+    conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
     conn.commit()
     conn.close()
     outcome = segdesk("audit", "verify", db=db)
     assert outcome.code == 1
-    assert "audit trail BROKEN at event #3" in outcome.err
+    assert "audit trail BROKEN at event #2" in outcome.err
 
 
 def test_chart_template_import_export_round_trip(tmp_path):

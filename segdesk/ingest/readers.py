@@ -1,0 +1,937 @@
+"""Read statement files (spreadsheets and CSV/text) into plain tables of cells.
+
+This module only turns bytes into rows of Python values; it knows nothing about balances,
+profiles or the database (no Qt, no SQLAlchemy). Every failure is a `ReadError` whose text is
+one line a person can act on and names the file (and sheet).
+
+Spreadsheets are read with python-calamine, but never in this process. Measured with
+python-calamine 0.9.1: a 5 KB .xlsx holding just A1 and XFD1048576 makes calamine allocate one
+dense 17-billion-cell grid and *abort the whole process* (a Rust allocation failure, SIGABRT:
+no Python exception to catch), and a 5 KB file holding A1 and CU999999 costs 9 s and 3 GB before
+any Python code could look at the sheet's dimensions. Only the .ods reader has a cell cap
+(100 million cells, which is still 3 GB). Catching that in a pre-check would mean re-implementing
+the bounds logic of four file formats exactly as calamine does it; anything less is not safe. So
+calamine runs in a short-lived worker process (about 25 ms to start) with a memory cap
+(RLIMIT_AS, where the platform has it) and a timeout: a hostile file can only kill the worker,
+which becomes a ReadError here. CSV/text files are parsed in-process by the csv module, whose
+cost is bounded by the file size we accept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import pickle
+import posixpath
+import re
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+__all__ = [
+    "SPREADSHEET_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "FormulaWithoutValue",
+    "ReadError",
+    "Row",
+    "Table",
+    "decode_text",
+    "detect_delimiter",
+    "read_table",
+    "run_sheet_worker",
+    "sheet_names",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Public types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormulaWithoutValue:
+    """A formula cell the producing program saved without a computed (cached) value.
+
+    Such a cell shows a number in Excel but holds none in the file (typical of files written by
+    scripts and never opened in Excel). It must never be taken as empty or zero.
+    """
+
+    formula: str  # e.g. "=SUM(B2:B9)" (best effort; "" if unknown)
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # 1-based, as a spreadsheet shows it; CSV: the physical line the record starts on
+    cells: tuple[object, ...]  # index 0 = column A; a cell beyond the tuple's end is empty (None)
+
+
+@dataclass(frozen=True)
+class Table:
+    file_name: str  # base name of the file
+    sheet: str | None  # sheet name; None for CSV/TXT
+    rows: list[Row]  # entirely blank rows are omitted; row numbers stay absolute
+
+
+class ReadError(Exception):
+    """The file cannot be read; str(e) is one line for a person, naming the file (and sheet)."""
+
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+TEXT_SUFFIXES = {".csv", ".txt"}
+
+# A text file larger than this is refused before it is read into memory: a statement is never
+# near it, and decoding plus parsing costs several times the file size.
+MAX_TEXT_BYTES = 512 * 1024 * 1024
+
+# detect_delimiter looks at this many non-blank lines.
+_SNIFF_LINES = 50
+# Candidate delimiters; on a tie in consistency the earlier one wins. ";" comes before "," because
+# a file that splits consistently on ";" and also on "," is a decimal-comma file (`001;1,5`).
+_DELIMITERS = (";", "\t", "|", ",")
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def sheet_names(path: Path) -> list[str]:
+    """Names of the sheets of a spreadsheet, in workbook order; [] for a CSV/text file."""
+    path = Path(path)
+    suffix = _check_file(path)
+    if suffix in TEXT_SUFFIXES:
+        return []
+    kind, use_path = _sniff_workbook(path, suffix)
+    # An .xls is parsed whole when it is opened, so listing its sheets needs the usual memory.
+    reply = _run_worker(path, {"op": "names", "kind": kind, "use_path": use_path, "max_cells": 20_000_000})
+    names: list[str] = reply["names"]
+    return names
+
+
+def read_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_cells: int = 20_000_000,
+) -> Table:
+    """Read one sheet of a spreadsheet (default: the first worksheet) or a whole CSV/text file.
+
+    `encoding` and `delimiter` apply to CSV/text only. A sheet, or a text file, with more than
+    `max_cells` cells is refused before its rows are built.
+    """
+    path = Path(path)
+    suffix = _check_file(path)
+    if suffix in TEXT_SUFFIXES:
+        if sheet is not None:
+            raise ReadError(f"{path.name}: a CSV/text file has no sheets (sheet '{sheet}' was asked for)")
+        return _read_text(path, encoding=encoding, delimiter=delimiter, max_cells=max_cells)
+    kind, use_path = _sniff_workbook(path, suffix)
+    reply = _run_worker(
+        path,
+        {"op": "read", "kind": kind, "use_path": use_path, "sheet": sheet, "max_cells": max_cells},
+    )
+    return _table_from_reply(path.name, reply)
+
+
+def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a text file: (text, encoding used). Raises ReadError (without a file name).
+
+    Without `encoding`: a BOM (UTF-8, UTF-16 LE/BE, UTF-32) decides; then BOM-less UTF-16 (NUL
+    bytes in every other position); then strict UTF-8; then cp1252, the Windows encoding that
+    custodian exports in Western Europe use. A leading BOM is never part of the text.
+    """
+    if encoding is not None:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise ReadError(f"unknown text encoding '{encoding}'") from None
+        if codec == "utf-8":
+            codec = "utf-8-sig"  # tolerate a BOM when the profile says utf-8
+        return _decode_strict(data, codec, stated=encoding).removeprefix("\ufeff"), codec
+
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts the same way
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return _decode_strict(data, codec), codec
+
+    bomless_utf16 = _guess_bomless_utf16(data)
+    if bomless_utf16:
+        return _decode_strict(data, bomless_utf16), bomless_utf16
+
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # cp1252 leaves five bytes undefined; a file holding one is neither UTF-8 nor cp1252.
+    return _decode_strict(data, "cp1252", stated="UTF-8 or cp1252"), "cp1252"
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter among ; TAB | , that splits the first lines most consistently.
+
+    Each candidate is scored on the first ~50 non-blank lines, parsed with the csv module (so
+    quoted delimiters do not count): the share of records having the most common field count,
+    which must be at least 2. Ties go to the earlier candidate in `_DELIMITERS`. A text with no
+    multi-column candidate gets ",".
+    """
+    lines: list[str] = []
+    for line in io.StringIO(text, newline=""):
+        if line.strip():
+            lines.append(line)
+            if len(lines) >= _SNIFF_LINES:
+                break
+    sample = "".join(lines)
+    best, best_score = ",", 0.0
+    for candidate in _DELIMITERS:
+        try:
+            counts = [
+                len(record)
+                for record in csv.reader(io.StringIO(sample, newline=""), delimiter=candidate)
+                if any(field.strip() for field in record)
+            ]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        tally = Counter(counts)
+        # The most common field count; between equally common counts, the wider one.
+        width, hits = max(tally.items(), key=lambda item: (item[1], item[0]))
+        if width < 2:
+            continue
+        score = hits / len(counts)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Checks shared by both kinds of file
+# --------------------------------------------------------------------------------------------
+
+
+def _check_file(path: Path) -> str:
+    """Refuse what is not a readable file of a known kind; return the lower-case suffix."""
+    name = path.name or str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES:
+        known = ", ".join(sorted(SPREADSHEET_SUFFIXES | TEXT_SUFFIXES))
+        shown = f"'{path.suffix}' files" if path.suffix else "files without a suffix"
+        raise ReadError(f"{name}: SegDesk cannot read {shown} (it reads {known})")
+    try:
+        if not path.exists():
+            raise ReadError(f"{name}: file not found ({path})")
+        if not path.is_file():
+            raise ReadError(f"{name}: not a file ({path})")
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReadError(f"{name}: cannot open the file ({exc.strerror or exc})") from None
+    if size == 0:
+        raise ReadError(f"{name}: the file is empty (0 bytes)")
+    return suffix
+
+
+# --------------------------------------------------------------------------------------------
+# CSV / text
+# --------------------------------------------------------------------------------------------
+
+
+def _read_text(path: Path, *, encoding: str | None, delimiter: str | None, max_cells: int) -> Table:
+    name = path.name
+    try:
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise ReadError(
+                f"{name}: the file is too large to import "
+                f"({path.stat().st_size:,} bytes; the limit is {MAX_TEXT_BYTES:,})"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
+    try:
+        text, _ = decode_text(data, encoding)
+    except ReadError as exc:
+        raise ReadError(f"{name}: {exc}") from None
+    del data
+    if not text.strip():
+        raise ReadError(f"{name}: the file contains no data")
+    if "\x00" in text:
+        # The csv module refuses NUL; a text file holding one is almost always binary.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ReadError(f"{name}: not a text file (binary data on line {line})")
+    if delimiter is None:
+        delimiter = detect_delimiter(text)
+    elif len(delimiter) != 1 or delimiter in "\"\r\n":
+        raise ReadError(
+            f"{name}: the delimiter must be one character other than a quote or newline, not {delimiter!r}"
+        )
+
+    rows: list[Row] = []
+    cells_seen = 0
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line_before = 0  # physical lines consumed before the current record
+    try:
+        for record in reader:
+            start = line_before + 1
+            line_before = reader.line_num
+            cells_seen += len(record)
+            if cells_seen > max_cells:
+                raise ReadError(f"{name}: the file has more than {max_cells:,} cells, the import limit")
+            cells = tuple(field if field != "" else None for field in record)
+            if any(cell is not None for cell in cells):
+                rows.append(Row(start, cells))
+    except csv.Error as exc:
+        raise ReadError(f"{name}: line {reader.line_num}: not valid CSV ({exc})") from None
+    return Table(file_name=name, sheet=None, rows=rows)
+
+
+def _decode_strict(data: bytes, codec: str, *, stated: str | None = None) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        shown = stated or codec
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReadError(
+            f"cannot decode the text as {shown}: byte 0x{data[exc.start]:02X} at offset {exc.start} "
+            f"(line {line}) is not valid; save the file as UTF-8, or give the right encoding in the profile"
+        ) from None
+    except UnicodeError as exc:  # e.g. a truncated UTF-16 surrogate pair at the end
+        raise ReadError(f"cannot decode the text as {stated or codec} ({exc})") from None
+
+
+def _guess_bomless_utf16(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when NUL bytes sit in every other position, as in ASCII text
+    saved as UTF-16 without a BOM (strict UTF-8 would accept it, NULs and all)."""
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Spreadsheets: what the file really is
+# --------------------------------------------------------------------------------------------
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+# Which suffix calamine's from_path expects for each kind of content.
+_SUFFIX_OF_KIND = {"xlsx": {".xlsx", ".xlsm"}, "xlsb": {".xlsb"}, "xls": {".xls"}, "ods": {".ods"}}
+
+
+def _sniff_workbook(path: Path, suffix: str) -> tuple[str, bool]:
+    """Look at the container: (kind of workbook, whether calamine may open it by its suffix).
+
+    Cheap and in-process: it reads the first bytes and, for a zip, its directory only. It turns
+    the common wrong files (encrypted workbooks, HTML or text saved as .xls, damaged zips) into
+    clear messages, and lets a workbook whose suffix lies (an .xlsx named .xls) be read by its
+    content. calamine picks its reader from the suffix in from_path but loses PasswordError when
+    it sniffs the content itself, so from_path is used whenever the suffix tells the truth.
+    """
+    name = path.name
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            if head.startswith(_ZIP_MAGICS):
+                kind = _zip_kind(fh, name)
+            elif head == _OLE_MAGIC:
+                fh.seek(0)
+                kind = _ole_kind(fh, name)
+            else:
+                fh.seek(0)
+                raise ReadError(f"{name}: not a readable spreadsheet ({_describe_non_workbook(fh.read(2048))})")
+    except OSError as exc:
+        raise ReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
+    return kind, suffix in _SUFFIX_OF_KIND[kind] and path.suffix == suffix
+
+
+def _zip_kind(fh: BinaryIO, name: str) -> str:
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            members = {info.filename.lower(): info.filename for info in zf.infolist()}
+            if "mimetype" in members or "content.xml" in members:
+                manifest = members.get("meta-inf/manifest.xml")
+                if manifest:
+                    with zf.open(manifest) as stream:
+                        if b"encryption-data" in stream.read(1 << 20):
+                            raise ReadError(_password_message(name))
+                return "ods"
+            if any(m.endswith("workbook.bin") for m in members):
+                return "xlsb"
+            if "[content_types].xml" in members:
+                return "xlsx"
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        # NotImplementedError: a compression method zipfile lacks; EOFError/ValueError: truncation
+        raise ReadError(f"{name}: not a readable spreadsheet (damaged zip container: {exc})") from None
+    raise ReadError(
+        f"{name}: not a readable spreadsheet (a zip archive, but not an Excel or OpenDocument workbook)"
+    )
+
+
+def _ole_kind(fh: BinaryIO, name: str) -> str:
+    # Encrypted .xlsx/.xlsb files are OLE containers whose directory names the stream
+    # "EncryptedPackage" (UTF-16LE). The directory is small and usually near the start, but it may
+    # be anywhere, so the whole (small) container is searched in bounded pieces.
+    marker = "EncryptedPackage".encode("utf-16-le")
+    tail = b""
+    while chunk := fh.read(1 << 20):
+        if marker in tail + chunk:
+            raise ReadError(_password_message(name))
+        tail = chunk[-len(marker):]
+    return "xls"
+
+
+def _describe_non_workbook(head: bytes) -> str:
+    text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")):
+        return "it is a web page (HTML) with a spreadsheet name; open it in Excel and save it as .xlsx"
+    if text.startswith(b"<?xml") or text.startswith(b"<"):
+        return (
+            "it is an XML file with a spreadsheet name (perhaps Excel 2003 XML); "
+            "open it in Excel and save it as .xlsx"
+        )
+    if head.startswith(b"%PDF"):
+        return "it is a PDF document"
+    if head and sum(32 <= b < 127 or b in b"\t\r\n" for b in head) > 0.95 * len(head):
+        return "it is plain text with a spreadsheet name; if it is CSV, rename it to .csv"
+    return "unrecognised or damaged content"
+
+
+_PASSWORD_REASON = "the workbook is password-protected; save an unprotected copy and import that"
+
+
+def _password_message(name: str) -> str:
+    return f"{name}: {_PASSWORD_REASON}"
+
+
+# --------------------------------------------------------------------------------------------
+# Spreadsheets: the parent's side of the worker
+# --------------------------------------------------------------------------------------------
+
+# Memory cap of the worker (RLIMIT_AS: address space, so it includes the interpreter, about
+# 50 MB). Measured on a 2-million-cell .xlsx: calamine peaks at ~85 bytes per cell while building
+# its grid (sparse cells plus the dense range), the whole read at ~110 bytes per cell. The cap is
+# raised in two steps: calamine's parse runs under the lower soft limit, so a file claiming far
+# more cells than max_cells fails at once (calamine allocates its grid in one piece); after the
+# claimed dimensions passed the max_cells check, the soft limit is raised to the hard limit for
+# building the rows.
+_MEM_BASE = 768 << 20
+_MEM_PER_CELL_PARSE = 96
+_MEM_PER_CELL_BUILD = 192
+
+
+def _worker_timeout(size: int) -> float:
+    """Seconds the worker may take: honest files read at several MB per second; a hostile one
+    that makes the reader loop is stopped after 20 s plus 2 s per MB of file."""
+    return min(20.0 + size / 500_000, 600.0)
+
+
+# The worker loads this very file by path rather than importing the package: it then depends
+# neither on sys.path nor on whatever segdesk/__init__ and segdesk/ingest/__init__ import.
+_WORKER_BOOT = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('segdesk_sheet_worker', sys.argv[1])\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "sys.modules[spec.name] = module\n"
+    "spec.loader.exec_module(module)\n"
+    "module.run_sheet_worker()\n"
+)
+# Packaged (frozen) builds have no interpreter to pass -c to: their entry point must call
+# `run_sheet_worker()` (and exit) when started with this single argument.
+FROZEN_WORKER_ARG = "--segdesk-sheet-worker"
+
+
+def _worker_command() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, FROZEN_WORKER_ARG]
+    return [sys.executable, "-c", _WORKER_BOOT, str(Path(__file__).resolve())]
+
+
+def _run_worker(path: Path, request: dict[str, Any]) -> dict[str, Any]:
+    name = path.name
+    request = {**request, "path": str(path.resolve())}
+    env = {**os.environ, "RUST_BACKTRACE": "0"}  # a Rust panic/abort leaves one short line
+    try:
+        timeout = _worker_timeout(path.stat().st_size)
+        done = subprocess.run(
+            _worker_command(),
+            input=pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL),
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console flash on Windows
+        )
+    except subprocess.TimeoutExpired:
+        raise ReadError(
+            f"{name}: not a readable spreadsheet (reading it took longer than {timeout:.0f} seconds; "
+            "the file is damaged or built to stall readers)"
+        ) from None
+    except OSError as exc:
+        raise ReadError(f"{name}: could not start the spreadsheet reader ({exc.strerror or exc})") from None
+
+    if done.returncode == 0:
+        try:
+            reply = _SafeUnpickler(io.BytesIO(done.stdout)).load()
+        except Exception as exc:  # a reply we cannot trust is a failed read, never a crash
+            raise ReadError(f"{name}: the spreadsheet reader gave an unreadable answer ({exc})") from None
+        if isinstance(reply, dict) and reply.get("status") == "ok":
+            return reply
+        if isinstance(reply, dict) and reply.get("status") == "refused":
+            raise ReadError(f"{name}{_sheet_part(reply.get('sheet'))}: {reply['message']}")
+        raise ReadError(f"{name}: the spreadsheet reader gave an unreadable answer")
+
+    stderr = done.stderr.decode("utf-8", "replace")
+    if "memory allocation" in stderr or "MemoryError" in stderr or "Cannot allocate memory" in stderr:
+        reason = "reading it needs more memory than allowed: it claims far more cells than a statement has"
+    else:
+        last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+        reason = f"the reader stopped unexpectedly: {last[:200]}" if last else (
+            f"the reader stopped unexpectedly (exit status {done.returncode})"
+        )
+    sheet = request.get("sheet")
+    raise ReadError(f"{name}{_sheet_part(sheet)}: not a readable spreadsheet ({reason})")
+
+
+def _sheet_part(sheet: object) -> str:
+    return f", sheet '{sheet}'" if sheet else ""
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """The worker's reply holds only builtins and datetime values; nothing else is loaded, so a
+    misbehaving worker cannot make this process import or run anything."""
+
+    _ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"unexpected type {module}.{name}")
+
+
+def _table_from_reply(file_name: str, reply: dict[str, Any]) -> Table:
+    rows: list[tuple[int, tuple[object, ...]]] = reply["rows"]
+    # The worker sends formula cells apart, so that its reply holds builtin types only; it has
+    # already added (empty) rows for formulas in rows calamine dropped.
+    formulas: dict[tuple[int, int], str] = reply["formulas"]
+    by_row: dict[int, dict[int, str]] = {}
+    for (number, col), formula in formulas.items():
+        by_row.setdefault(number, {})[col] = formula
+    table_rows: list[Row] = []
+    for number, cells in rows:
+        if number in by_row:
+            filled = list(cells)
+            for col, formula in by_row[number].items():
+                filled.extend([None] * (col + 1 - len(filled)))
+                filled[col] = FormulaWithoutValue(formula)
+            cells = tuple(filled)
+        table_rows.append(Row(number, cells))
+    return Table(file_name=file_name, sheet=reply["sheet"], rows=table_rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Spreadsheets: the worker process
+# --------------------------------------------------------------------------------------------
+
+
+class _Refusal(Exception):
+    """Raised inside the worker: a message for a person (without the file name)."""
+
+    def __init__(self, message: str, sheet: str | None = None) -> None:
+        super().__init__(message)
+        self.sheet = sheet
+
+
+def run_sheet_worker() -> None:
+    """Entry point of the worker process: a pickled request on stdin, a pickled reply on stdout.
+
+    Not for use in the application's own process: this is where calamine is allowed to crash.
+    """
+    request = pickle.loads(sys.stdin.buffer.read())  # from our own parent process
+    max_cells = max(int(request["max_cells"]), 0)
+    _limit_memory(
+        soft=_MEM_BASE + _MEM_PER_CELL_PARSE * max_cells,
+        hard=_MEM_BASE + _MEM_PER_CELL_BUILD * max_cells,
+    )
+    try:
+        reply = _worker_handle(request)
+    except _Refusal as exc:
+        reply = {"status": "refused", "message": str(exc), "sheet": exc.sheet}
+    except MemoryError:
+        reply = {
+            "status": "refused",
+            "message": "not a readable spreadsheet (reading it needs more memory than allowed: "
+            "it claims far more cells than a statement has)",
+            "sheet": request.get("sheet"),
+        }
+    except BaseException as exc:  # noqa: BLE001 - includes pyo3's PanicException (a BaseException)
+        reply = {
+            "status": "refused",
+            "message": f"not a readable spreadsheet ({_short(exc)})",
+            "sheet": request.get("sheet"),
+        }
+    sys.stdout.buffer.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+def _limit_memory(*, soft: int, hard: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows: the timeout and the process boundary still contain a bad file
+        return
+    try:  # a caller's very large max_cells must not let one file take most of the machine
+        hard = min(hard, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 3 // 4)
+    except (ValueError, OSError, AttributeError):
+        pass
+    _, current_hard = resource.getrlimit(resource.RLIMIT_AS)
+    if current_hard != resource.RLIM_INFINITY:
+        hard = min(hard, current_hard)
+    resource.setrlimit(resource.RLIMIT_AS, (min(soft, hard), hard))
+
+
+def _raise_memory_limit() -> None:
+    try:
+        import resource
+    except ImportError:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _calamine_reason(exc: BaseException) -> str:
+    reason = _short(exc)
+    if "cell limit exceeded" in reason.lower():
+        # calamine's own cap (.ods): the file claims a grid of billions of cells
+        return f"it claims far more cells than a statement has: {reason}"
+    return reason
+
+
+def _worker_handle(request: dict[str, Any]) -> dict[str, Any]:
+    import python_calamine as pc
+
+    path = request["path"]
+    try:
+        if request["use_path"]:
+            workbook = pc.CalamineWorkbook.from_path(path)
+        else:
+            with open(path, "rb") as fh:
+                workbook = pc.CalamineWorkbook.from_filelike(fh)
+    except pc.PasswordError:
+        raise _Refusal(_PASSWORD_REASON) from None
+    except (pc.CalamineError, OSError, ValueError) as exc:
+        reason = _calamine_reason(exc)
+        if not request["use_path"] and "detect file format" in reason:
+            # calamine sniffed the content (the suffix did not match it) and found nothing it
+            # can read; an encrypted workbook looks exactly like that.
+            reason = "damaged, or an encrypted workbook; if it is password-protected, save an unprotected copy"
+        raise _Refusal(f"not a readable spreadsheet ({reason})") from None
+
+    with workbook:
+        metadata = workbook.sheets_metadata
+        names = [m.name for m in metadata]
+        if request["op"] == "names":
+            return {"status": "ok", "names": names}
+
+        wanted: str | None = request["sheet"]
+        if wanted is None:
+            worksheets = [m.name for m in metadata if m.typ != pc.SheetTypeEnum.ChartSheet]
+            if not worksheets:
+                raise _Refusal("the workbook has no worksheets")
+            wanted = worksheets[0]
+        elif wanted not in names:
+            available = ", ".join(names) if names else "none"
+            raise _Refusal(f"sheet '{wanted}' not found (sheets: {available})")
+        if any(m.name == wanted and m.typ == pc.SheetTypeEnum.ChartSheet for m in metadata):
+            raise _Refusal("this sheet is a chart, not a table of cells", wanted)
+
+        try:
+            sheet = workbook.get_sheet_by_name(wanted)
+            start = sheet.start
+            height, width = sheet.height, sheet.width
+        except pc.PasswordError:
+            raise _Refusal(_PASSWORD_REASON) from None
+        except (pc.CalamineError, OSError, ValueError) as exc:
+            raise _Refusal(f"not a readable spreadsheet ({_calamine_reason(exc)})", wanted) from None
+
+        max_cells = int(request["max_cells"])
+        _check_cells(height, width, max_cells, wanted)
+        _raise_memory_limit()
+
+        # Formula cells saved without a value and error cells: calamine reports both as "" (or
+        # drops them when they lie outside its used range). Only .xlsx/.xlsm can be checked.
+        marks: dict[tuple[int, int], tuple[str, str]] = {}
+        if request["kind"] == "xlsx":
+            try:
+                marks = _xlsx_marks(path, wanted, max_cells)
+            except _Refusal as exc:
+                raise _Refusal(str(exc), wanted) from None
+            except (zipfile.BadZipFile, OSError, ValueError, KeyError, SyntaxError) as exc:
+                # defusedxml's refusals and expat's ParseError are ValueError/SyntaxError kinds
+                raise _Refusal(f"not a readable spreadsheet ({_short(exc)})", wanted) from None
+
+        values: list[Any] = sheet.to_python() if start is not None else []
+        del sheet
+    row0, col0 = start if start is not None else (0, 0)
+    pad = (None,) * col0
+    rows: list[tuple[int, tuple[object, ...]]] = []
+    for i, raw in enumerate(values):
+        values[i] = None  # free calamine's row as we go
+        cells = pad + tuple(None if value == "" else value for value in raw)
+        if any(cell is not None for cell in cells):
+            rows.append((row0 + i + 1, cells))
+
+    formulas: dict[tuple[int, int], str] = {}
+    if marks:
+        rows, formulas = _apply_marks(rows, marks, height, width, max_cells, wanted)
+    return {"status": "ok", "sheet": wanted, "rows": rows, "formulas": formulas}
+
+
+def _check_cells(height: int, width: int, max_cells: int, sheet: str) -> None:
+    if height * width > max_cells:
+        raise _Refusal(
+            f"the sheet is too large to import: its used range is {height:,} rows x {width:,} columns "
+            f"({height * width:,} cells; the limit is {max_cells:,})",
+            sheet,
+        )
+
+
+def _apply_marks(
+    rows: list[tuple[int, tuple[object, ...]]],
+    marks: dict[tuple[int, int], tuple[str, str]],
+    height: int,
+    width: int,
+    max_cells: int,
+    sheet: str,
+) -> tuple[list[tuple[int, tuple[object, ...]]], dict[tuple[int, int], str]]:
+    """Restore error cells as their text ("#N/A") and collect formula cells without a value,
+    wherever calamine left the cell empty. Rows calamine dropped are added back."""
+    extra_rows = {r for r, _ in marks} - {n for n, _ in rows}
+    _check_cells(height + len(extra_rows), max(width, max(c for _, c in marks) + 1), max_cells, sheet)
+    by_number = {number: i for i, (number, _) in enumerate(rows)}
+    formulas: dict[tuple[int, int], str] = {}
+    changed: dict[int, list[object]] = {}
+    for (number, col), (kind, text) in marks.items():
+        i = by_number.get(number)
+        cells = rows[i][1] if i is not None else ()
+        if col < len(cells) and cells[col] is not None:
+            continue  # calamine has a value: a cached one, which wins
+        if kind == "formula":
+            formulas[(number, col)] = text
+            if i is None:
+                by_number[number] = len(rows)
+                rows.append((number, ()))
+            continue
+        if i is None:
+            by_number[number] = i = len(rows)
+            rows.append((number, ()))
+        cell_list = changed.setdefault(i, list(rows[i][1]))
+        if len(cell_list) <= col:
+            cell_list.extend([None] * (col + 1 - len(cell_list)))
+        cell_list[col] = text
+    for i, cell_list in changed.items():
+        rows[i] = (rows[i][0], tuple(cell_list))
+    rows.sort(key=lambda item: item[0])
+    return rows, formulas
+
+
+# --- .xlsx/.xlsm: formulas without values, error cells ---------------------------------------
+
+# A worksheet part needs the slow scan only if it has a formula element or an error cell.
+_NEEDS_SCAN = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]|\bt\s*=\s*[\"']e[\"']")
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+def _xlsx_marks(path: str, sheet: str, max_cells: int) -> dict[tuple[int, int], tuple[str, str]]:
+    """Cells of `sheet` that calamine cannot report: (row number, column index) -> (kind, text),
+    kind "formula" (formula saved without a cached value; text "=..." or "") or "error"
+    (text "#N/A" etc.)."""
+    with zipfile.ZipFile(path) as zf:
+        part = _xlsx_sheet_part(zf, sheet)
+        if part is None or not _part_needs_scan(zf, part):
+            return {}
+        return _scan_sheet_xml(zf, part, max_cells)
+
+
+def _zip_member(zf: zipfile.ZipFile, name: str) -> str | None:
+    name = name.replace("\\", "/").lstrip("/")
+    try:
+        zf.getinfo(name)
+        return name
+    except KeyError:
+        lowered = name.lower()
+        return next((n for n in zf.namelist() if n.replace("\\", "/").lower() == lowered), None)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _xlsx_sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member holding `sheet`, found through the package's relationships (workbook.xml
+    names sheets by relationship id; its .rels file maps ids to parts)."""
+    from defusedxml import ElementTree as SafeET
+
+    def relationships(rels_name: str) -> dict[str, str]:
+        member = _zip_member(zf, rels_name)
+        if member is None:
+            return {}
+        root = SafeET.fromstring(zf.read(member))
+        return {
+            rel.get("Id", ""): rel.get("Target", "")
+            for rel in root
+            if _local(rel.tag) == "Relationship" and rel.get("TargetMode") != "External"
+        }
+
+    def resolve(base_dir: str, target: str) -> str:
+        if target.startswith("/"):
+            return target.lstrip("/")
+        return posixpath.normpath(posixpath.join(base_dir, target))
+
+    workbook = "xl/workbook.xml"
+    root_rels = _zip_member(zf, "_rels/.rels")
+    if root_rels is not None:
+        for rel in SafeET.fromstring(zf.read(root_rels)):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                workbook = resolve("", rel.get("Target", workbook))
+                break
+    workbook_member = _zip_member(zf, workbook)
+    if workbook_member is None:
+        return None
+    base_dir = posixpath.dirname(workbook_member)
+    rels = relationships(posixpath.join(base_dir, "_rels", posixpath.basename(workbook_member) + ".rels"))
+    for element in SafeET.fromstring(zf.read(workbook_member)).iter():
+        if _local(element.tag) != "sheet" or element.get("name") != sheet:
+            continue
+        rel_id = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
+        if rel_id is None or rel_id not in rels:
+            return None
+        return _zip_member(zf, resolve(base_dir, rels[rel_id]))
+    return None
+
+
+def _part_needs_scan(zf: zipfile.ZipFile, part: str) -> bool:
+    overlap = b""
+    with zf.open(part) as stream:
+        while chunk := stream.read(1 << 20):
+            if _NEEDS_SCAN.search(overlap + chunk):
+                return True
+            overlap = chunk[-64:]
+    return False
+
+
+def _scan_sheet_xml(zf: zipfile.ZipFile, part: str, max_cells: int) -> dict[tuple[int, int], tuple[str, str]]:
+    from defusedxml import ElementTree as SafeET
+
+    marks: dict[tuple[int, int], tuple[str, str]] = {}
+    # Shared formulas: the master cell holds the text, the others only its index `si`.
+    masters: dict[str, tuple[str, int, int]] = {}
+    dependents: list[tuple[int, int, str]] = []
+    row_number, col_index = 0, -1
+    sheet_data = None
+    with zf.open(part) as stream:
+        for event, element in SafeET.iterparse(stream, events=("start", "end")):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "row":
+                    r = element.get("r")
+                    row_number = int(r) if r and r.isdigit() else row_number + 1
+                    col_index = -1
+                elif tag == "sheetData":
+                    sheet_data = element
+                continue
+            if tag == "c":
+                ref = _CELL_REF.match(element.get("r") or "")
+                if ref:
+                    col_index = _column_index(ref.group(1))
+                    row_number = int(ref.group(2))
+                else:
+                    col_index += 1
+                _scan_cell(element, row_number, col_index, marks, masters, dependents)
+                if len(marks) > max_cells:
+                    raise _Refusal(f"the sheet is too large to import (more than {max_cells:,} cells)")
+                element.clear()
+            elif tag == "row" and sheet_data is not None:
+                sheet_data.clear()  # keep memory flat: the rows already scanned are not needed
+    for row, col, si in dependents:
+        master = masters.get(si)
+        marks[(row, col)] = ("formula", _translate(master, row, col) if master else "")
+    return marks
+
+
+def _scan_cell(
+    cell: Any,
+    row: int,
+    col: int,
+    marks: dict[tuple[int, int], tuple[str, str]],
+    masters: dict[str, tuple[str, int, int]],
+    dependents: list[tuple[int, int, str]],
+) -> None:
+    formula = value = None
+    for child in cell:
+        name = _local(child.tag)
+        if name == "f":
+            formula = child
+        elif name == "v":
+            value = child
+    cell_type = cell.get("t", "n")
+    value_text = value.text if value is not None else None
+    if formula is not None:
+        text = formula.text or ""
+        si = formula.get("si")
+        if formula.get("t") == "shared" and si is not None and text:
+            masters[si] = (text, row, col)
+        # "<v></v>" is how openpyxl saves a formula it could not compute; Excel writes a
+        # formula's empty-string result with t="str", which is a real (cached) value.
+        if value is None or (not value_text and cell_type != "str"):
+            if text:
+                marks[(row, col)] = ("formula", "=" + text)
+            elif formula.get("t") == "shared" and si is not None:
+                dependents.append((row, col, si))
+            else:
+                marks[(row, col)] = ("formula", "")
+            return
+    if cell_type == "e" and value_text:
+        marks[(row, col)] = ("error", value_text)
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters.upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def _translate(master: tuple[str, int, int], row: int, col: int) -> str:
+    """The text of a shared formula as it reads in another cell (best effort)."""
+    text, master_row, master_col = master
+    try:
+        from openpyxl.formula.translate import Translator
+        from openpyxl.utils import get_column_letter
+
+        origin = f"{get_column_letter(master_col + 1)}{master_row}"
+        target = f"{get_column_letter(col + 1)}{row}"
+        return str(Translator("=" + text, origin=origin).translate_formula(target))
+    except Exception:  # noqa: BLE001 - the text is informative only; never fail the read on it
+        return ""

@@ -1,0 +1,494 @@
+"""segdesk.ingest.readers on real files written here: spreadsheets by openpyxl, CSVs byte by byte."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from segdesk.ingest import readers
+from segdesk.ingest.readers import (
+    FormulaWithoutValue,
+    ReadError,
+    Row,
+    decode_text,
+    detect_delimiter,
+    read_table,
+    sheet_names,
+)
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def patch_sheet_xml(path: Path, edit: dict[str, str], member: str = "xl/worksheets/sheet1.xml") -> None:
+    """Rewrite one worksheet part of an .xlsx in place (pattern -> replacement), to write what
+    openpyxl cannot: Excel's 17-digit floats, cached formula values, shared formulas, errors."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {info.filename: zf.read(info.filename) for info in zf.infolist()}
+    xml = parts[member].decode("utf-8")
+    for pattern, replacement in edit.items():
+        xml, count = re.subn(pattern, replacement, xml)
+        assert count == 1, f"{pattern!r} matched {count} times in {member}"
+    parts[member] = xml.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+
+
+def cell(table_rows: list[Row], number: int, col: int) -> object:
+    row = next(r for r in table_rows if r.number == number)
+    return row.cells[col] if col < len(row.cells) else None
+
+
+def write_statement(path: Path) -> None:
+    """A custody statement as a custodian's system would write it: a summary sheet first, then
+    the holdings with a merged title, an as-of line, blank rows and the header on row 7."""
+    wb = openpyxl.Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    summary["A1"] = "Total value"
+    summary["B1"] = 1500.25
+    ws = wb.create_sheet("Holdings")
+    ws["A1"] = "Northbridge Custody - Statement of Holdings"
+    ws.merge_cells("A1:G1")
+    ws["A2"] = "As of"
+    ws["B2"] = dt.date(2026, 11, 20)
+    header = ["Account No.", "Client Ref", "Asset", "Quantity", "Price", "Value", "Settled"]
+    for col, text in enumerate(header, start=1):
+        ws.cell(row=7, column=col, value=text)
+    ws.append(["0012345-01", "C-001", "USD", 1250000.5, 1, None, dt.datetime(2026, 11, 19, 16, 30)])
+    ws.append(["0012345-01", "C-002", "BTC", 0.3, 91234.12, "=D9*E9", dt.date(2026, 11, 18)])
+    ws.append(["0000777", None, "EUR", 42, None, None, None])
+    ws["A8"].number_format = "@"  # account numbers are text in the file
+    wb.save(path)
+    # openpyxl writes floats with 16 significant digits; Excel writes the 17 that make 0.1+0.2.
+    patch_sheet_xml(path, {r'<c r="D9" t="n"><v>0.3</v>': '<c r="D9" t="n"><v>0.30000000000000004</v>'},
+                    member="xl/worksheets/sheet2.xml")
+
+
+# --------------------------------------------------------------------------------------------
+# spreadsheets
+# --------------------------------------------------------------------------------------------
+
+
+def test_custody_statement(tmp_path: Path) -> None:
+    path = tmp_path / "statement.xlsx"
+    write_statement(path)
+
+    assert sheet_names(path) == ["Summary", "Holdings"]
+    table = read_table(path, sheet="Holdings")
+    assert table.file_name == "statement.xlsx"
+    assert table.sheet == "Holdings"
+    rows = table.rows
+    # blank rows 3-6 are omitted, numbering stays absolute
+    assert [r.number for r in rows] == [1, 2, 7, 8, 9, 10]
+    # merged title: the value sits in the top-left cell only
+    assert rows[0].cells[0] == "Northbridge Custody - Statement of Holdings"
+    assert all(c is None for c in rows[0].cells[1:])
+    assert cell(rows, 2, 1) == dt.date(2026, 11, 20)
+    assert rows[2].cells[:7] == ("Account No.", "Client Ref", "Asset", "Quantity", "Price", "Value", "Settled")
+    # text stays text, every digit and leading zero kept
+    assert cell(rows, 8, 0) == "0012345-01"
+    assert cell(rows, 10, 0) == "0000777"
+    assert cell(rows, 8, 3) == 1250000.5
+    # the float arrives exactly as stored; rounding to 15 digits is the domain's job
+    assert cell(rows, 9, 3) == 0.1 + 0.2
+    assert cell(rows, 10, 3) == 42
+    # a formula saved without a computed value is neither empty nor zero
+    assert cell(rows, 9, 5) == FormulaWithoutValue("=D9*E9")
+    assert cell(rows, 8, 5) is None
+    assert cell(rows, 8, 6) == dt.datetime(2026, 11, 19, 16, 30)
+    assert cell(rows, 9, 6) == dt.date(2026, 11, 18)
+
+
+def test_default_sheet_is_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "statement.xlsx"
+    write_statement(path)
+    table = read_table(path)
+    assert table.sheet == "Summary"
+    assert table.rows == [Row(1, ("Total value", 1500.25))]
+
+
+def test_table_starting_at_column_c_keeps_column_positions(tmp_path: Path) -> None:
+    path = tmp_path / "offset.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C5"], ws["D5"] = "Account", "Quantity"
+    ws["C6"], ws["D6"] = "0012345-01", 10
+    ws["E7"] = "x"
+    wb.save(path)
+    rows = read_table(path).rows
+    assert [r.number for r in rows] == [5, 6, 7]
+    assert rows[0].cells[:4] == (None, None, "Account", "Quantity")
+    assert rows[1].cells[2] == "0012345-01"
+    assert rows[2].cells[4] == "x"
+
+
+def test_formula_cells(tmp_path: Path) -> None:
+    path = tmp_path / "formulas.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = 2, 3
+    ws["C1"] = "=A1*B1"  # cached value patched in below: calamine's value wins
+    ws["D1"] = '=IF(A1>5,"big","")'  # cached empty string (t="str"): a blank cell, not a formula gap
+    ws["E1"] = "=A1+B1"  # no cached value
+    ws["B4"] = "=SUM(A1:B1)"  # no cached value, in a row calamine leaves out altogether
+    wb.save(path)
+    patch_sheet_xml(path, {
+        r"<c r=\"C1\"><f>A1\*B1</f><v\s*/?>(</v>)?": '<c r="C1"><f>A1*B1</f><v>6</v>',
+        r"<c r=\"D1\"><f>(.*?)</f><v\s*/?>(</v>)?": r'<c r="D1" t="str"><f>\1</f><v></v>',
+    })
+    rows = read_table(path).rows
+    assert rows[0].number == 1
+    assert rows[0].cells[:5] == (2, 3, 6, None, FormulaWithoutValue("=A1+B1"))
+    assert rows[-1] == Row(4, (None, FormulaWithoutValue("=SUM(A1:B1)")))
+
+
+def test_shared_formula_without_values_is_translated(tmp_path: Path) -> None:
+    path = tmp_path / "shared.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = 1, 2
+    ws["B1"], ws["B2"] = "placeholder1", "placeholder2"
+    wb.save(path)
+    patch_sheet_xml(path, {
+        r'<c r="B1" t="inlineStr">.*?</c>': '<c r="B1"><f t="shared" ref="B1:B2" si="0">A1*2</f><v></v></c>',
+        r'<c r="B2" t="inlineStr">.*?</c>': '<c r="B2"><f t="shared" si="0"/></c>',
+    })
+    rows = read_table(path).rows
+    assert rows == [
+        Row(1, (1, FormulaWithoutValue("=A1*2"))),
+        Row(2, (2, FormulaWithoutValue("=A2*2"))),
+    ]
+
+
+def test_error_cells_read_as_their_text_not_blank(tmp_path: Path) -> None:
+    path = tmp_path / "errors.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "BTC", "placeholder"
+    wb.save(path)
+    patch_sheet_xml(path, {r'<c r="B1" t="inlineStr">.*?</c>': '<c r="B1" t="e"><f>VLOOKUP(A1,X:Y,2,0)</f><v>#N/A</v></c>'})
+    assert read_table(path).rows == [Row(1, ("BTC", "#N/A"))]
+
+
+def test_xlsx_content_with_xls_name_is_read_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "export.xls"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "0012345-01"
+    wb.save(path)
+    assert read_table(path).rows == [Row(1, ("0012345-01",))]
+
+
+def test_missing_sheet_lists_the_sheets(tmp_path: Path) -> None:
+    path = tmp_path / "statement.xlsx"
+    write_statement(path)
+    with pytest.raises(ReadError) as info:
+        read_table(path, sheet="Positions")
+    assert str(info.value) == "statement.xlsx: sheet 'Positions' not found (sheets: Summary, Holdings)"
+
+
+def test_sheet_over_max_cells_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "statement.xlsx"
+    write_statement(path)
+    with pytest.raises(ReadError, match=r"statement.xlsx, sheet 'Holdings': the sheet is too large"):
+        read_table(path, sheet="Holdings", max_cells=50)
+
+
+@pytest.mark.timeout(60)
+def test_file_claiming_the_whole_grid_is_refused_without_harm(tmp_path: Path) -> None:
+    # Two cells, A1 and XFD1048576: calamine would allocate a 17-billion-cell grid and abort the
+    # process. It must come back as a ReadError, quickly, with this process unharmed.
+    path = tmp_path / "hostile.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "x"
+    ws.cell(row=1_048_576, column=16_384, value=1)
+    wb.save(path)
+    began = time.monotonic()
+    with pytest.raises(ReadError, match=r"^hostile.xlsx(, sheet 'Sheet')?: .*(memory|too large)"):
+        read_table(path)
+    assert time.monotonic() - began < 20
+
+
+def test_a_reader_that_stalls_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "statement.xlsx"
+    write_statement(path)
+    monkeypatch.setattr(readers, "_worker_timeout", lambda size: 0.01)
+    with pytest.raises(ReadError, match=r"^statement.xlsx: not a readable spreadsheet \(reading it took longer than"):
+        read_table(path)
+
+
+def test_a_reader_that_crashes_is_a_read_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What calamine does on an allocation it cannot make: abort the process.
+    path = tmp_path / "statement.xlsx"
+    write_statement(path)
+    crash = "import sys; sys.stderr.write('memory allocation of 549755813888 bytes failed\\n'); import os; os.abort()"
+    monkeypatch.setattr(readers, "_worker_command", lambda: [sys.executable, "-c", crash])
+    with pytest.raises(ReadError, match=r"^statement.xlsx: not a readable spreadsheet \(reading it needs more memory"):
+        read_table(path)
+
+
+def test_encrypted_workbook_is_refused_as_password_protected(tmp_path: Path) -> None:
+    # Excel saves a password-protected .xlsx as an OLE container holding "EncryptedPackage".
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le"))
+    with pytest.raises(ReadError) as info:
+        read_table(path)
+    assert str(info.value) == (
+        "book.xlsx: the workbook is password-protected; save an unprotected copy and import that"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("damaged.xlsx", b"PK\x03\x04" + b"\x00" * 100, "damaged zip"),
+        ("page.xls", b"<html><body><table><tr><td>1</td></tr></table></body></html>", "HTML"),
+        ("noise.ods", bytes(range(256)) * 4, "unrecognised"),
+        ("notes.xlsx", b"Account,Quantity\n1,2\n", "rename it to .csv"),
+        ("garbage.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "not a readable spreadsheet"),
+    ],
+)
+def test_broken_spreadsheets_are_refused(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ReadError) as info:
+        read_table(path)
+    message = str(info.value)
+    assert message.startswith(f"{name}: ")
+    assert reason in message
+    assert "\n" not in message
+
+
+def test_truncated_xlsx_is_refused(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.xlsx"
+    write_statement(whole)
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(whole.read_bytes()[:3000])
+    with pytest.raises(ReadError, match=r"^cut.xlsx: not a readable spreadsheet"):
+        sheet_names(path)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV / text
+# --------------------------------------------------------------------------------------------
+
+STATEMENT_CSV = "Account No.,Asset,Quantity\n0012345-01,USD,1250000.50\n0000777,EUR,42\n"
+EXPECTED_ROWS = [
+    Row(1, ("Account No.", "Asset", "Quantity")),
+    Row(2, ("0012345-01", "USD", "1250000.50")),
+    Row(3, ("0000777", "EUR", "42")),
+]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        STATEMENT_CSV.encode("utf-8"),
+        b"\xef\xbb\xbf" + STATEMENT_CSV.encode("utf-8"),
+        STATEMENT_CSV.encode("utf-16"),  # LE with BOM on this platform's Python
+        STATEMENT_CSV.encode("utf-16-le"),  # no BOM
+        STATEMENT_CSV.replace("\n", "\r\n").encode("ascii"),
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16-bom", "utf-16-le-no-bom", "crlf"],
+)
+def test_csv_encodings(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "statement.csv"
+    path.write_bytes(data)
+    table = read_table(path)
+    assert table.sheet is None
+    assert table.file_name == "statement.csv"
+    assert table.rows == EXPECTED_ROWS  # no BOM left in the first header
+
+
+def test_decode_text_boms_and_fallbacks() -> None:
+    assert decode_text(b"\xef\xbb\xbfabc") == ("abc", "utf-8-sig")
+    assert decode_text(b"\xff\xfe" + "abc".encode("utf-16-le")) == ("abc", "utf-16")
+    assert decode_text(b"\xfe\xff" + "abc".encode("utf-16-be")) == ("abc", "utf-16")
+    assert decode_text("Grüße".encode("utf-8")) == ("Grüße", "utf-8")
+    assert decode_text("Kurs 1,5 €, café".encode("cp1252")) == ("Kurs 1,5 €, café", "cp1252")
+    assert decode_text("café".encode("cp1252"), "latin-1") == ("café", "iso8859-1")
+
+
+def test_cp1252_csv_with_euro_and_accents(tmp_path: Path) -> None:
+    path = tmp_path / "depot.txt"
+    path.write_bytes("Konto;Währung;Betrag\n0012345-01;€;1.234,56\nCafé SA;EUR;7\n".encode("cp1252"))
+    assert read_table(path).rows == [
+        Row(1, ("Konto", "Währung", "Betrag")),
+        Row(2, ("0012345-01", "€", "1.234,56")),
+        Row(3, ("Café SA", "EUR", "7")),
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_each_delimiter_is_detected(tmp_path: Path, delimiter: str) -> None:
+    lines = [["Account", "Asset", "Quantity"], ["0012345-01", "BTC", "0.5"], ["002", "ETH", "12"]]
+    text = "\n".join(delimiter.join(line) for line in lines) + "\n"
+    assert detect_delimiter(text) == delimiter
+    path = tmp_path / "s.csv"
+    path.write_text(text, encoding="utf-8")
+    assert [list(r.cells) for r in read_table(path).rows] == lines
+
+
+def test_semicolon_with_decimal_comma() -> None:
+    assert detect_delimiter("Konto;Menge\n001;1.234,56") == ";"
+    assert detect_delimiter("Konto;Menge;Wert\n001;1,5;2,5\n002;3,5;4,5\n") == ";"
+    assert detect_delimiter("001;1,5\n002;2,5\n") == ";"
+    # thousands separators inside quotes do not confuse a comma file
+    assert detect_delimiter('Account,Quantity\n001,"1,234.56"\n002,"7,000"\n') == ","
+    # title lines above the table do not matter
+    assert detect_delimiter("Statement of holdings\n\nAcct|Qty\n1|2\n3|4\n") == "|"
+    assert detect_delimiter("just one column\nof text\n") == ","
+
+
+def test_semicolon_decimal_comma_file(tmp_path: Path) -> None:
+    path = tmp_path / "konto.csv"
+    path.write_bytes(b"Konto;Menge\n001;1.234,56")
+    assert read_table(path).rows == [Row(1, ("Konto", "Menge")), Row(2, ("001", "1.234,56"))]
+
+
+def test_quoted_fields_embedded_newlines_and_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_bytes(
+        b"Statement\r\n"
+        b"\r\n"
+        b"Account,Note,Quantity\r\n"
+        b'0012345-01,"two\r\nlines",1\r\n'
+        b'002,"say ""hi""",\r\n'
+        b",,\r\n"
+        b'003,"a,b",3'
+    )
+    assert read_table(path).rows == [
+        Row(1, ("Statement",)),
+        Row(3, ("Account", "Note", "Quantity")),
+        Row(4, ("0012345-01", "two\r\nlines", "1")),
+        Row(6, ("002", 'say "hi"', None)),
+        Row(8, ("003", "a,b", "3")),
+    ]
+
+
+def test_explicit_encoding_and_delimiter_win(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes("a;b,c\nd;e,f\n".encode("utf-16-le"))
+    rows = read_table(path, encoding="utf-16-le", delimiter=",").rows
+    assert rows == [Row(1, ("a;b", "c")), Row(2, ("d;e", "f"))]
+    path.write_bytes("Konto;Währung\n".encode("cp1252"))
+    with pytest.raises(ReadError, match=r"^s.csv: cannot decode the text as utf-8: byte 0xE4 at offset 7"):
+        read_table(path, encoding="utf-8")
+    with pytest.raises(ReadError, match=r"^s.csv: unknown text encoding 'klingon'"):
+        read_table(path, encoding="klingon")
+
+
+def test_csv_over_max_cells_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("a,b\n" * 10, encoding="utf-8")
+    with pytest.raises(ReadError, match=r"^s.csv: the file has more than 15 cells"):
+        read_table(path, max_cells=15)
+
+
+def test_undecodable_bytes_name_file_and_offset(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"Account,Quantity\n001,1\x8d5\n")
+    with pytest.raises(ReadError) as info:
+        read_table(path)
+    message = str(info.value)
+    assert message.startswith("bad.csv: cannot decode")
+    assert "0x8D at offset 22" in message
+    assert "line 2" in message
+
+
+def test_binary_data_in_a_csv_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "blob.csv"
+    path.write_bytes(b"a,b\n\x00\x01\x02\x03,\xff\n")
+    with pytest.raises(ReadError, match=r"^blob.csv: "):
+        read_table(path)
+
+
+def test_sheet_names_of_a_csv_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("a,b\n", encoding="utf-8")
+    assert sheet_names(path) == []
+    with pytest.raises(ReadError, match=r"^s.csv: a CSV/text file has no sheets"):
+        read_table(path, sheet="Holdings")
+
+
+# --------------------------------------------------------------------------------------------
+# refusals shared by both kinds
+# --------------------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    for name in ("gone.xlsx", "gone.csv"):
+        with pytest.raises(ReadError, match=rf"^{re.escape(name)}: file not found"):
+            read_table(tmp_path / name)
+    with pytest.raises(ReadError, match=r"^gone.xlsx: file not found"):
+        sheet_names(tmp_path / "gone.xlsx")
+
+
+def test_unknown_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(b"%PDF-1.7")
+    with pytest.raises(ReadError, match=r"^statement.pdf: SegDesk cannot read '.pdf' files \(it reads .csv, "):
+        read_table(path)
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "empty.txt", "empty.xlsx", "empty.xls", "empty.ods"])
+def test_empty_file(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(ReadError, match=rf"^{re.escape(name)}: the file is empty"):
+        read_table(path)
+
+
+def test_blank_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_bytes(b"\xef\xbb\xbf\r\n \r\n")
+    with pytest.raises(ReadError, match=r"^blank.csv: the file contains no data"):
+        read_table(path)
+
+
+# --------------------------------------------------------------------------------------------
+# property: whatever csv.writer writes comes back field for field, on the right lines
+# --------------------------------------------------------------------------------------------
+
+field = st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00\r"), max_size=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    records=st.lists(st.lists(field, min_size=1, max_size=5), min_size=1, max_size=8),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-16"]),
+)
+def test_csv_round_trip(tmp_path: Path, records: list[list[str]], delimiter: str, encoding: str) -> None:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    expected: list[Row] = []
+    line = 1
+    for record in records:
+        start = buffer.tell()
+        writer.writerow(record)
+        written = buffer.getvalue()[start:]
+        cells = tuple(value or None for value in record)
+        if any(c is not None for c in cells):
+            expected.append(Row(line, cells))
+        line += written.count("\n")
+    text = buffer.getvalue()
+    if not text.strip():
+        return  # an all-blank file is refused; covered above
+    path = tmp_path / "rt.csv"
+    path.write_bytes(text.encode(encoding))
+    assert read_table(path, delimiter=delimiter).rows == expected
