@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run SegDesk from a clean clone, with nothing but Python 3.11+ installed.
 
-    python3 dev.py run     create .venv, install pinned dependencies, launch the app
+    python3 dev.py run     create .venv, install pinned dependencies, launch the app on the demo fund
+                           (extra arguments go to `segdesk`, e.g. `dev.py run --db my.sqlite3`)
     python3 dev.py test    the same set-up, then the import contracts and the whole test suite
     python3 dev.py lock    re-pin requirements/constraints.txt from what .venv has now
 
@@ -61,8 +62,17 @@ def ensure_venv() -> None:
 
 def cmd_run(args: list[str]) -> int:
     ensure_venv()
-    # The demo database lives in the user's data folder, like any SegDesk database.
-    return subprocess.call([str(PYTHON), "-m", "segdesk", *args], cwd=ROOT)
+    if args:  # `dev.py run --db X ...`: straight to segdesk with the person's arguments
+        return subprocess.call([str(PYTHON), "-m", "segdesk", *args], cwd=ROOT)
+    # With no arguments: a demo database beside the default one, so a newcomer sees a fund
+    # to explore and a real database of theirs is never touched.
+    demo_db = subprocess.run(
+        [str(PYTHON), "-c", "from segdesk.store.engine import default_location as d; print(d().with_name('demo.sqlite3'))"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout.strip()
+    run(PYTHON, "-m", "segdesk", "--db", demo_db, "demo")
+    say(f"launching SegDesk on the demo database {demo_db}")
+    return subprocess.call([str(PYTHON), "-m", "segdesk", "--db", demo_db], cwd=ROOT)
 
 
 def cmd_test(args: list[str]) -> int:

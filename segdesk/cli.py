@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("init", help="create or upgrade the database")
+    sub.add_parser("demo", help="load the demo fund (chart and a day's statements) into an empty database")
 
     chart = sub.add_parser("chart", help="the chart workbook: sub-accounts, external accounts, mappings")
     chart_sub = chart.add_subparsers(dest="chart_command", metavar="ACTION", required=True, parser_class=_Parser)
@@ -65,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from segdesk.ingest.readers import FROZEN_WORKER_ARG
+
+    if argv == [FROZEN_WORKER_ARG]:  # a packaged build re-launching itself to read a spreadsheet
+        from segdesk.ingest.readers import run_sheet_worker
+
+        run_sheet_worker()
+        return EXIT_OK
     args = build_parser().parse_args(argv)
     if args.command is None:
         from segdesk.ui.app import run_app
@@ -101,6 +110,20 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def cmd_init(args: argparse.Namespace) -> int:
     db = _open(args)
     print(f"Database ready: {db.describe()}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from segdesk.services.demo import load_demo
+
+    db = _open(args)
+    result = load_demo(db)
+    if not result.loaded:
+        print(f"{db.describe()} already holds imports; the demo loads only into an empty database")
+        return EXIT_OK
+    for item in result.imports:
+        print(f"Imported {item.file_name}: {item.rows} rows from {item.source}")
+    print(f"Demo fund loaded into {db.describe()}")
     return EXIT_OK
 
 
@@ -181,6 +204,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
+    "demo": cmd_demo,
     "chart": cmd_chart,
     "import": cmd_import,
     "audit": cmd_audit,
