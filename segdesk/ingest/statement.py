@@ -120,8 +120,13 @@ def _find_header(table: Table, profile: Profile) -> tuple[int, dict[str, int]] |
         if best is None or len(missing) < len(best[1]):
             best = (row.number, missing)
     where = _where(table)
+    if best is not None and len(best[1]) == len(wanted):
+        best = None  # a row lacking every header is no "closest" row
     if best is None:
-        return [f"{where}: the sheet is empty; no header row with {', '.join(map(repr, profile.columns.values()))}"]
+        return [
+            f"{where}: none of the profile's headers ({', '.join(map(repr, profile.columns.values()))}) "
+            f"appear in the first {HEADER_SEARCH_ROWS} rows; is this the right file, sheet and profile?"
+        ]
     return [
         f"{where}: no header row with all the profile's columns in the first {HEADER_SEARCH_ROWS} rows; "
         f"closest is row {best[0]}, which lacks {', '.join(map(repr, best[1]))}"

@@ -23,6 +23,11 @@ class ImportSummary:
     superseded: bool
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back the naive UTC time we stored; PostgreSQL an aware one."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 def list_imports(db: Database) -> list[ImportSummary]:
     with db.reading() as session:
         return [
@@ -34,7 +39,7 @@ def list_imports(db: Database) -> list[ImportSummary]:
                 as_of=b.as_of,
                 rows=b.row_count,
                 imported_by=b.imported_by,
-                imported_at=b.imported_at,
+                imported_at=as_utc(b.imported_at),
                 sha256=b.sha256,
                 superseded=b.superseded_by_id is not None,
             )

@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         self.table = QTableView()
         self.table.setModel(proxy)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)  # newest import first
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)

@@ -44,7 +44,7 @@ class ImportsTableModel(QAbstractTableModel):
                 item.as_of.isoformat() if item.as_of else "several dates",
                 f"{item.rows:,}",
                 item.imported_by,
-                item.imported_at.strftime("%Y-%m-%d %H:%M"),
+                item.imported_at.astimezone().strftime("%Y-%m-%d %H:%M"),  # the person's own clock
                 "superseded" if item.superseded else "in use",
             )[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 4:
@@ -52,6 +52,8 @@ class ImportsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"SHA-256 {item.sha256}"
         if role == Qt.ItemDataRole.UserRole:  # sort key: numbers as numbers
-            return (item.file_name, item.source, item.kind, item.as_of, item.rows, item.imported_by,
-                    item.imported_at, item.superseded)[col]
+            # Plain strings and ints only: Qt can compare those, not Python objects.
+            return (item.file_name.casefold(), item.source.casefold(), item.kind,
+                    item.as_of.isoformat() if item.as_of else "", item.rows, item.imported_by.casefold(),
+                    f"{item.imported_at.isoformat()}|{item.batch_id:012d}", int(item.superseded))[col]
         return None

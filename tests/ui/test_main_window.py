@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from segdesk.services.importing import import_statement
 from segdesk.services.overview import list_imports
 from segdesk.ui.app import MainWindow
@@ -32,3 +34,22 @@ def test_imports_table_model_obeys_qt_model_rules(qtmodeltester, db, tmp_path):
     import_statement(db, write_northbridge_statement(tmp_path / "nb.xlsx"), write_profile(tmp_path / "p.toml"), user="jane")
     model = ImportsTableModel(list_imports(db))
     qtmodeltester.check(model)
+
+
+def test_newest_import_is_listed_first(qtbot, db):
+    from segdesk.services.demo import load_demo
+
+    load_demo(db)
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    proxy = window.table.model()
+    files = [proxy.index(r, 0).data() for r in range(proxy.rowCount())]
+    assert files == [
+        "prices_2026-11-20.csv",
+        "ledger_2026-11-20.csv",
+        "adler_2026-11-19.csv",
+        "helix_2026-11-20.csv",
+        "northbridge_2026-11-20.xlsx",
+    ]
+    window.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)  # rows, as numbers
+    assert [proxy.index(r, 4).data() for r in range(proxy.rowCount())] == ["10", "4", "4", "4", "2"]
