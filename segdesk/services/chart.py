@@ -22,6 +22,7 @@ from segdesk.ingest.dates import CellDateError, parse_date
 from segdesk.ingest.readers import ReadError, Row, read_table, sheet_names
 from segdesk.ingest.statement import column_letter
 from segdesk.services.identity import current_user
+from segdesk.services.importing import a_or_an
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
 from segdesk.store.engine import Database
@@ -346,8 +347,8 @@ def _apply(session, file_name: str, chart: Chart, user: str) -> ChartImportResul
                          payload={"name": a.source, "kind": a.source_kind, "file": file_name})
         elif source.kind != a.source_kind:
             problems.append(
-                f"{file_name}, sheet 'ExternalAccounts': source {a.source!r} is already known as a "
-                f"{source.kind}, not a {a.source_kind}"
+                f"{file_name}, sheet 'ExternalAccounts': source {a.source!r} is already known as "
+                f"{a_or_an(source.kind)}, not {a_or_an(a.source_kind)}"
             )
             continue
         account, created = repo.get_or_create_account(session, source, a.account)

@@ -84,6 +84,10 @@ def import_statement(
     return result
 
 
+def a_or_an(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def _duplicate_message(name: str, earlier: ImportBatch) -> str:
     when = earlier.imported_at.strftime("%Y-%m-%d %H:%M")
     return (
@@ -104,8 +108,8 @@ def _store(
     source, created = repo.get_or_create_source(session, profile.source, profile.kind)
     if not created and source.kind != profile.kind:
         raise InputError(
-            f"{file_name}: the profile says {profile.source!r} is a {profile.kind}, but it is already "
-            f"known as a {source.kind}; correct the profile's kind"
+            f"{file_name}: the profile says {profile.source!r} is {a_or_an(profile.kind)}, but it is already "
+            f"known as {a_or_an(source.kind)}; correct the profile's kind"
         )
     dates = {line.as_of for line in parsed.lines}
     batch = ImportBatch(
