@@ -12,6 +12,8 @@ from typing import NoReturn, TextIO
 from segdesk import __version__
 from segdesk.domain.problems import InputError
 from segdesk.domain.progress import Cancelled, Progress
+from sqlalchemy.exc import SQLAlchemyError
+
 from segdesk.store.engine import DatabaseError
 
 EXIT_OK, EXIT_ATTENTION, EXIT_BAD_INPUT = 0, 1, 2
@@ -88,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except DatabaseError as exc:
         print(f"segdesk: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SQLAlchemyError as exc:  # e.g. the database is locked by another program
+        from segdesk.store.engine import first_line
+
+        print(f"segdesk: error: the database refused the change, nothing was stored: {first_line(exc)}",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # a file we were asked to write or read
         where = f"{exc.filename}: " if exc.filename else ""

@@ -31,9 +31,10 @@ __all__ = [
 MAX_PLACES = 18
 """Most decimal places an amount may have: crypto assets go down to 1e-18 (wei)."""
 
-MAX_INTEGER_DIGITS = 30
-"""Most digits before the decimal point. No real balance comes near this; the cap exists so that
-text such as ``1E999999999`` is refused instead of being expanded into a billion digits."""
+MAX_INTEGER_DIGITS = 20
+"""Most digits before the decimal point: what PostgreSQL's NUMERIC(38,18) holds, so a file is
+accepted or refused the same on every database. It also keeps text such as ``1E999999999`` from
+being expanded into a billion digits."""
 
 # Spaces that spreadsheets and locales put between digit groups. They are accepted as grouping in
 # every format, because a French or Swiss export uses them whatever the profile says.

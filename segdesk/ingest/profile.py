@@ -17,7 +17,7 @@ NUMBER_FIELDS = ("quantity", "price", "value", "equity", "initial_margin", "main
 TEXT_FIELDS = ("account", "reference", "asset")
 COLUMN_FIELDS = (*TEXT_FIELDS, *NUMBER_FIELDS, "as_of_column")
 TOP_LEVEL = ("source", "kind", "sheet", "header_row", "as_of", "account", "columns", "format")
-FORMAT_KEYS = ("decimal", "thousands", "encoding", "delimiter", "date", "skip_rows_matching")
+FORMAT_KEYS = ("decimal", "thousands", "encoding", "delimiter", "date", "skip_rows_matching", "table_ends_at")
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
 
 
@@ -35,6 +35,7 @@ class Profile:
     delimiter: str | None = None
     date_format: str | None = None
     skip_rows_matching: re.Pattern[str] | None = None
+    table_ends_at: re.Pattern[str] | None = None
     name: str = "profile"
     text: str = field(default="", repr=False)
 
@@ -164,12 +165,13 @@ def parse_profile(text: str, *, name: str = "profile") -> Profile:
         except (ValueError, TypeError):
             bad(f"[format] date {date_format!r} is not a usable date format such as \"%d.%m.%Y\"")
             date_format = None
-    skip = None
-    if "skip_rows_matching" in fmt_raw:
-        try:
-            skip = re.compile(fmt_raw["skip_rows_matching"])
-        except (re.error, TypeError) as exc:
-            bad(f"[format] skip_rows_matching is not a valid pattern ({exc})")
+    patterns: dict[str, re.Pattern[str] | None] = {"skip_rows_matching": None, "table_ends_at": None}
+    for key in patterns:
+        if key in fmt_raw:
+            try:
+                patterns[key] = re.compile(fmt_raw[key])
+            except (re.error, TypeError) as exc:
+                bad(f"[format] {key} is not a valid pattern ({exc})")
 
     if problems:
         raise InputError(problems)
@@ -185,7 +187,8 @@ def parse_profile(text: str, *, name: str = "profile") -> Profile:
         encoding=encoding,
         delimiter=delimiter,
         date_format=date_format,
-        skip_rows_matching=skip,
+        skip_rows_matching=patterns["skip_rows_matching"],
+        table_ends_at=patterns["table_ends_at"],
         name=name,
         text=text,
     )

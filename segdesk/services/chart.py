@@ -20,7 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from segdesk.domain.problems import InputError
 from segdesk.ingest.dates import CellDateError, parse_date
 from segdesk.ingest.readers import ReadError, Row, read_table, sheet_names
-from segdesk.ingest.statement import column_letter
+from segdesk.ingest.statement import clean_code, column_letter
 from segdesk.services.identity import current_user
 from segdesk.services.importing import a_or_an
 from segdesk.store import repositories as repo
@@ -230,7 +230,7 @@ def _read_row(
         elif isinstance(raw, float) and raw.is_integer():
             values[header] = str(int(raw))  # an account number Excel stored as a number
         elif isinstance(raw, (str, int)) and not isinstance(raw, bool):
-            values[header] = str(raw).strip()
+            values[header] = clean_code(str(raw))  # spelled as statements spell it
         else:
             problems.append(f"{where}: expected text, found {raw!r}")
             ok = False
@@ -259,8 +259,10 @@ def _read_row(
             chart.sub_accounts.append(ChartSubAccount(**{h: values[h] for h in headers}))  # type: ignore[arg-type]
     elif sheet == "ExternalAccounts":
         kind_ok = check("source_kind", CHART_SOURCE_KINDS)
-        # A ledger account's designation may be left blank; custodian and exchange accounts need one.
-        designation_ok = check("designation", DESIGNATIONS, required=values["source_kind"] != "ledger")
+        # Blank is checked against the database later: a custodian or exchange account needs a
+        # designation, except one that arrived on a statement and has none yet (chart export
+        # writes those, so export -> import must work).
+        designation_ok = check("designation", DESIGNATIONS, required=False)
         if kind_ok and designation_ok:
             chart.accounts.append(ChartAccount(**{h: values[h] for h in headers}))  # type: ignore[arg-type]
     else:
@@ -353,6 +355,12 @@ def _apply(session, file_name: str, chart: Chart, user: str) -> ChartImportResul
             continue
         account, created = repo.get_or_create_account(session, source, a.account)
         accounts[(a.source, a.account)] = account
+        if a.designation is None and a.source_kind != "ledger" and (created or account.designation is not None):
+            problems.append(
+                f"{file_name}, sheet 'ExternalAccounts': {a.source}:{a.account} needs a designation "
+                f"({', '.join(DESIGNATIONS)})"
+            )
+            continue
         if created:
             account.designation = a.designation
             created_acc += 1

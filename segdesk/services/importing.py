@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 
 from segdesk.domain.problems import InputError
 from segdesk.domain.progress import Progress
@@ -57,10 +56,6 @@ def import_statement(
     except OSError as exc:
         raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     sha256 = hashlib.sha256(content).hexdigest()
-    with db.reading() as session:
-        earlier = repo.batch_by_sha256(session, sha256)
-        if earlier is not None:
-            raise InputError(_duplicate_message(path.name, earlier))
     progress.report(0, 1, "Opening file")
     try:
         table = read_table(path, sheet=profile.sheet, encoding=profile.encoding, delimiter=profile.delimiter)
@@ -70,16 +65,14 @@ def import_statement(
     if parsed.problems:
         raise InputError(parsed.problems)
     progress.report(0, 1, "Saving")
-    try:
-        with db.transaction() as session:
-            result = _store(session, path.name, content, sha256, profile, parsed, user)
-    except IntegrityError:
-        # Another import of the same bytes won the race between our check and our write.
-        with db.reading() as session:
-            earlier = repo.batch_by_sha256(session, sha256)
-        if earlier is None:
-            raise
-        raise InputError(_duplicate_message(path.name, earlier)) from None
+    # The write transaction holds the database's write lock (BEGIN IMMEDIATE on SQLite, an
+    # advisory lock on PostgreSQL), so the duplicate check and the supersede reads inside it
+    # cannot race another import.
+    with db.transaction() as session:
+        earlier = repo.batch_by_content(session, sha256, table.sheet)
+        if earlier is not None:
+            raise InputError(_duplicate_message(path.name, earlier))
+        result = _store(session, path.name, content, sha256, profile, parsed, user)
     progress.report(1, 1, "Saved")
     return result
 
@@ -89,9 +82,10 @@ def a_or_an(word: str) -> str:
 
 
 def _duplicate_message(name: str, earlier: ImportBatch) -> str:
-    when = earlier.imported_at.strftime("%Y-%m-%d %H:%M")
+    when = earlier.imported_at.strftime("%Y-%m-%d %H:%M UTC")
+    sheet = f", sheet '{earlier.sheet}'" if earlier.sheet else ""
     return (
-        f"{name}: this exact file was already imported (as '{earlier.file_name}', batch {earlier.id}, "
+        f"{name}{sheet}: this exact file was already imported (as '{earlier.file_name}', batch {earlier.id}, "
         f"by {earlier.imported_by} on {when}); nothing was imported"
     )
 
@@ -118,7 +112,7 @@ def _store(
         size=len(content),
         content=content,
         source_id=source.id,
-        sheet=parsed.sheet,
+        sheet=parsed.sheet or "",
         profile=profile.text,
         as_of=next(iter(dates)) if len(dates) == 1 else None,
         row_count=len(parsed.lines),
@@ -131,7 +125,8 @@ def _store(
         append_event(session, actor=user, action="source.create", entity="source", entity_id=source.id,
                      payload={"name": source.name, "kind": source.kind})
     if profile.kind == "prices":
-        statements, superseded, new_accounts = _store_prices(session, batch, parsed), 0, []
+        statements, new_accounts = 0, []
+        superseded = _store_prices(session, batch, parsed, user)
     else:
         statements, superseded, new_accounts = _store_statements(session, batch, source, parsed, user)
     append_event(
@@ -167,7 +162,15 @@ def _store(
     )
 
 
-def _store_prices(session, batch: ImportBatch, parsed: ParsedStatement) -> int:  # type: ignore[no-untyped-def]
+def _store_prices(session, batch: ImportBatch, parsed: ParsedStatement, user: str) -> int:  # type: ignore[no-untyped-def]
+    """Store the prices; a later file's price for the same asset and date replaces the earlier."""
+    keys = {(line.asset, line.as_of) for line in parsed.lines}
+    older = repo.live_prices(session, keys)
+    for old in older:
+        old.superseded_by_batch_id = batch.id
+    if older:
+        append_event(session, actor=user, action="prices.supersede", entity="import_batch", entity_id=batch.id,
+                     payload={"replaced": sorted(f"{p.asset}@{p.as_of.isoformat()}#batch{p.batch_id}" for p in older)})
     session.execute(
         insert(Price),
         [
@@ -176,7 +179,7 @@ def _store_prices(session, batch: ImportBatch, parsed: ParsedStatement) -> int: 
             for line in parsed.lines
         ],
     )
-    return 0
+    return len(older)
 
 
 def _store_statements(

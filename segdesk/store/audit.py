@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from segdesk.store.engine import PG_WRITE_LOCK
 from segdesk.store.schema import AuditEvent
 
 GENESIS = "0" * 64
-# Any constant works; it only has to be the same for every SegDesk writing to one database.
-_PG_CHAIN_LOCK = 0x5E6DE5C
 
 
 def canonical(
@@ -62,8 +61,9 @@ def append_event(
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
-        # Serialise appenders: two sessions must not both extend the same head.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+        # Serialise appenders: two sessions must not both extend the same head. (Database.transaction
+        # already holds this lock; advisory locks are re-entrant, so this costs nothing then.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
     head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
     seq = head.seq + 1 if head else 1
     prev = head.hash if head else GENESIS

@@ -10,12 +10,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 ENV_VAR = "SEGDESK_DB"
+WRITE_OPTION = "segdesk_write"
+# Any constant works; it only has to be the same for every SegDesk writing to one database.
+PG_WRITE_LOCK = 0x5E6DE5C
 APP_NAME = "SegDesk"
 
 
@@ -50,7 +53,8 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    # How long to wait for another writer before giving up (tests shorten it).
+    cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('SEGDESK_SQLITE_BUSY_MS', '15000'))}")
     cursor.close()
 
 
@@ -64,8 +68,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):  # type: ignore[no-untyped-def]
+            # Writers take the write lock up front; readers begin a plain (deferred) snapshot,
+            # so with WAL they never wait for a writer.
+            immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -79,7 +86,10 @@ class Database:
     engine: Engine
 
     def __post_init__(self) -> None:
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool, one marker: transactions through this engine write (BEGIN IMMEDIATE on SQLite).
+        self.write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self._writing = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reading = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,12 +105,16 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: committed whole, or rolled back whole on any error."""
-        with self._sessions() as session, session.begin():
+        with self._writing() as session, session.begin():
+            if self.engine.dialect.name == "postgresql":
+                # One writer at a time, as SQLite's BEGIN IMMEDIATE gives: an import reads what
+                # it supersedes, so two imports interleaving could both keep a statement live.
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with self._reading() as session:
             yield session
 
     def describe(self) -> str:
@@ -124,8 +138,15 @@ def open_database(db: str | None = None, *, upgrade: bool = True) -> Database:
     except DatabaseError:
         raise
     except Exception as exc:  # driver errors: a person needs the reason, not a traceback
-        raise DatabaseError(f"cannot open database {url_for_people(url)}: {exc}") from exc
+        raise DatabaseError(f"cannot open database {url_for_people(url)}: {first_line(exc)}") from exc
     return database
+
+
+def first_line(exc: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's SQL echo and links."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()
+    return text[0] if text else type(original).__name__
 
 
 def url_for_people(url: str) -> str:

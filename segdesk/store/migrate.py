@@ -17,7 +17,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(database: Database) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = database.engine
+    config.attributes["engine"] = database.write_engine
     return config
 
 

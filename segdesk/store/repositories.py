@@ -11,6 +11,7 @@ from segdesk.store.schema import (
     ExternalAccount,
     ImportBatch,
     Mapping,
+    Price,
     Setting,
     Source,
     Statement,
@@ -55,8 +56,25 @@ def get_or_create_account(session: Session, source: Source, account: str) -> tup
     return found, True
 
 
-def batch_by_sha256(session: Session, sha256: str) -> ImportBatch | None:
-    return session.scalars(select(ImportBatch).where(ImportBatch.sha256 == sha256)).first()
+def batch_by_content(session: Session, sha256: str, sheet: str | None) -> ImportBatch | None:
+    """An earlier import of these exact bytes (and, for a workbook, this sheet)."""
+    return session.scalars(
+        select(ImportBatch).where(ImportBatch.sha256 == sha256, ImportBatch.sheet == (sheet or ""))
+    ).first()
+
+
+def live_prices(session: Session, keys: set[tuple[str, dt.date]]) -> list[Price]:
+    """Prices for these (asset, date) pairs that no later prices file has replaced."""
+    if not keys:
+        return []
+    assets = sorted({asset for asset, _ in keys})
+    dates = sorted({as_of for _, as_of in keys})
+    rows = session.scalars(
+        select(Price).where(
+            Price.asset.in_(assets), Price.as_of.in_(dates), Price.superseded_by_batch_id.is_(None)
+        )
+    )
+    return [p for p in rows if (p.asset, p.as_of) in keys]
 
 
 def accounts_of_source(session: Session, source_id: int) -> dict[str, ExternalAccount]:

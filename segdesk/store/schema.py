@@ -117,14 +117,17 @@ class ImportBatch(Base):
     """One imported file, kept whole: its bytes go into the audit pack."""
 
     __tablename__ = "import_batches"
+    # The same bytes may be imported once per sheet: a workbook can hold two sources' statements.
+    __table_args__ = (UniqueConstraint("sha256", "sheet", name="uq_import_batches_sha256_sheet"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_name: Mapped[str] = mapped_column(String(500))
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
-    sheet: Mapped[str | None] = mapped_column(String(200))
+    # "" for CSV/TXT: never NULL, so the unique constraint above holds for them too.
+    sheet: Mapped[str] = mapped_column(String(200), default="")
     profile: Mapped[str] = mapped_column(Text)
     # The statement date when the whole file has one; None when dates come from a column.
     as_of: Mapped[dt.date | None] = mapped_column(Date)
@@ -183,6 +186,8 @@ class Price(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     sheet: Mapped[str | None] = mapped_column(String(200))
     row: Mapped[int] = mapped_column(Integer)
+    # A later prices file for the same asset and date replaces this one (kept, audited).
+    superseded_by_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 
 class AssetTolerance(Base):

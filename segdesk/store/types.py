@@ -9,6 +9,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 MONEY_PLACES = 18
+MONEY_INTEGER_DIGITS = 20  # NUMERIC(38,18)
 
 
 def _plain(d: Decimal) -> str:
@@ -45,12 +46,15 @@ class Money(TypeDecorator[Decimal]):
             raise TypeError(f"money must be a Decimal, got {type(value).__name__}")
         if not value.is_finite():
             raise ValueError(f"money must be finite, got {value}")
-        exponent = value.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+        plain = _plain(value)  # exact text: no Decimal arithmetic, which would round at 28 digits
+        whole, _, fraction = plain.lstrip("-").partition(".")
+        if len(fraction) > MONEY_PLACES:
             raise ValueError(f"{value} has more than {MONEY_PLACES} decimal places")
+        if len(whole.lstrip("0")) > MONEY_INTEGER_DIGITS:
+            raise ValueError(f"{value} has more than {MONEY_INTEGER_DIGITS} digits before the decimal point")
         if dialect.name == "postgresql":
             return value
-        return _plain(value)
+        return plain
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:

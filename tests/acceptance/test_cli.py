@@ -33,7 +33,7 @@ def test_import_then_duplicate_then_audit_verify(tmp_path):
     assert "Imported nb.xlsx: 5 balance rows from Northbridge Custody as of 2026-11-20" in first.out
     again = segdesk("import", statement, "--profile", profile, db=db)
     assert again.code == 2
-    assert again.err.startswith("segdesk: error: nb.xlsx: this exact file was already imported")
+    assert again.err.startswith("segdesk: error: nb.xlsx, sheet 'Holdings': this exact file was already imported")
     assert "Traceback" not in again.err
     verified = segdesk("audit", "verify", db=db)
     assert verified.code == 0 and "Audit trail intact: 2 events" in verified.out

@@ -76,7 +76,7 @@ def test_the_same_file_twice_is_refused(db, tmp_path):
     import_statement(db, statement, profile, user="jane")
     copy = tmp_path / "renamed copy.xlsx"
     copy.write_bytes(statement.read_bytes())
-    with pytest.raises(InputError, match=r"renamed copy.xlsx: this exact file was already imported \(as 'nb.xlsx'"):
+    with pytest.raises(InputError, match=r"renamed copy.xlsx, sheet 'Holdings': this exact file was already imported \(as 'nb.xlsx'"):
         import_statement(db, copy, profile, user="jane")
     with db.reading() as session:
         assert len(repo.list_batches(session)) == 1

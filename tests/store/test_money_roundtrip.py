@@ -42,6 +42,13 @@ def test_a_float_is_refused_not_stored(db):
         session.add(AssetTolerance(asset="F", tolerance=0.1))
 
 
+def test_more_than_20_digits_before_the_point_is_refused_as_postgresql_would(db):
+    from sqlalchemy.exc import StatementError
+
+    with pytest.raises(StatementError, match="more than 20 digits"), db.transaction() as session:
+        session.add(AssetTolerance(asset="F", tolerance=Decimal("100000000000000000000")))
+
+
 def test_more_than_18_places_is_refused(db):
     from sqlalchemy.exc import StatementError
 
@@ -52,7 +59,9 @@ def test_more_than_18_places_is_refused(db):
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(
     st.decimals(
-        min_value=Decimal("-1e20"), max_value=Decimal("1e20"), places=18, allow_nan=False, allow_infinity=False
+        min_value=Decimal("-99999999999999999999.999999999999999999"),
+        max_value=Decimal("99999999999999999999.999999999999999999"),
+        places=18, allow_nan=False, allow_infinity=False
     )
 )
 def test_any_decimal_with_up_to_18_places_round_trips(db, value):

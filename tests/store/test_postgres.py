@@ -65,3 +65,19 @@ def test_postgres_refuses_changing_audit_events(pg_db):
     with pg_db.reading() as session:
         assert verify_chain(session).intact
         assert session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())) == 2
+
+
+def test_writers_take_turns_so_imports_cannot_interleave(pg_db):
+    # While one write transaction is open, a second cannot even begin (lock_timeout makes it say so).
+    from sqlalchemy.exc import OperationalError
+
+    impatient = open_database(
+        pg_db.engine.url.update_query_dict({"options": "-c lock_timeout=300"}).render_as_string(hide_password=False)
+    )
+    with pg_db.transaction() as session:
+        session.execute(text("SELECT 1"))
+        with pytest.raises(OperationalError, match="lock timeout"), impatient.transaction() as other:
+            other.execute(text("SELECT 1"))
+    with impatient.transaction() as other:  # and once the first is done, it goes ahead
+        other.execute(text("SELECT 1"))
+    impatient.dispose()

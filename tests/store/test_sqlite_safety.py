@@ -33,3 +33,39 @@ def test_a_write_transaction_takes_the_write_lock_at_once(db, db_path):
             other.execute("BEGIN IMMEDIATE")
         other.close()
 
+
+
+def test_readers_do_not_wait_for_a_writer(db, db_path):
+    from segdesk.store.engine import open_database
+    from segdesk.store.schema import Setting
+
+    other = open_database(str(db_path))
+    with db.transaction() as session:
+        session.add(Setting(key="entity", value="Acme Fund Services"))
+        session.flush()
+        # WAL: another program's read sees the last committed state at once, without waiting.
+        with other.reading() as reader:
+            assert reader.get(Setting, "entity") is None
+    with other.reading() as reader:
+        assert reader.get(Setting, "entity").value == "Acme Fund Services"
+    other.dispose()
+
+
+def test_a_locked_database_gives_one_line_and_exit_2(db, db_path, tmp_path):
+    from tests.acceptance.cli import segdesk
+    from tests.statements import write_northbridge_statement, write_profile
+
+    statement = write_northbridge_statement(tmp_path / "nb.xlsx")
+    profile = write_profile(tmp_path / "nb.toml")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock throughout
+    try:
+        outcome = segdesk("import", statement, "--profile", profile, db=db_path,
+                          env={"SEGDESK_SQLITE_BUSY_MS": "200"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert outcome.code == 2
+    assert outcome.err.splitlines() == [
+        "segdesk: error: the database refused the change, nothing was stored: database is locked"
+    ]

@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-24 03:33:54.275413
+Revises:
+Create Date: 2026-11-24 04:03:26.834178
 """
 
 from alembic import op
@@ -111,7 +111,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
-    sa.Column('sheet', sa.String(length=200), nullable=True),
+    sa.Column('sheet', sa.String(length=200), nullable=False),
     sa.Column('profile', sa.Text(), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=True),
     sa.Column('row_count', sa.Integer(), nullable=False),
@@ -121,8 +121,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_import_batches_source_id_sources')),
     sa.ForeignKeyConstraint(['superseded_by_id'], ['import_batches.id'], name=op.f('fk_import_batches_superseded_by_id_import_batches')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batches')),
-    sa.UniqueConstraint('sha256', name=op.f('uq_import_batches_sha256'))
+    sa.UniqueConstraint('sha256', 'sheet', name='uq_import_batches_sha256_sheet')
     )
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_batches_sha256'), ['sha256'], unique=False)
+
     op.create_table('sign_offs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
@@ -172,7 +175,9 @@ def upgrade() -> None:
     sa.Column('price', segdesk.store.types.Money(length=60), nullable=False),
     sa.Column('sheet', sa.String(length=200), nullable=True),
     sa.Column('row', sa.Integer(), nullable=False),
+    sa.Column('superseded_by_batch_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], name=op.f('fk_prices_batch_id_import_batches')),
+    sa.ForeignKeyConstraint(['superseded_by_batch_id'], ['import_batches.id'], name=op.f('fk_prices_superseded_by_batch_id_import_batches')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_prices'))
     )
     with op.batch_alter_table('prices', schema=None) as batch_op:
@@ -269,6 +274,9 @@ def downgrade() -> None:
 
     op.drop_table('finding_events')
     op.drop_table('sign_offs')
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_batches_sha256'))
+
     op.drop_table('import_batches')
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_findings_run_id'))
