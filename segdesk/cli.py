@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -78,6 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     args = build_parser().parse_args(argv)
     if args.command is None:
+        if sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+        ):
+            # Qt would abort with a fatal error; say it plainly instead.
+            print("segdesk: error: no display to open the desktop app on; use a command "
+                  "(segdesk --help lists them)", file=sys.stderr)
+            return EXIT_BAD_INPUT
         from segdesk.ui.app import run_app
 
         return run_app(args.db)

@@ -120,3 +120,17 @@ def test_chart_template_import_export_round_trip(tmp_path):
     assert [list(r) for r in back["Mappings"].iter_rows(min_row=2, values_only=True)] == [
         ["Northbridge Custody", "0012345-01", "ALPHA", "C-ALPHA", None, None]
     ]
+
+
+def test_the_app_without_a_display_says_so_instead_of_aborting(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "segdesk", "--db", str(tmp_path / "d.sqlite3")],
+                          capture_output=True, text=True, env=env, timeout=60)
+    if not sys.platform.startswith("linux"):
+        return
+    assert done.returncode == 2
+    assert done.stderr.startswith("segdesk: error: no display to open the desktop app on")
