@@ -15,7 +15,7 @@ from segdesk.domain.progress import Progress
 from segdesk.ingest.dates import CellDateError, parse_date
 from segdesk.ingest.numbers import CellValueError, format_amount, parse_amount
 from segdesk.ingest.profile import NUMBER_FIELDS, Profile
-from segdesk.ingest.readers import FormulaWithoutValue, Row, Table
+from segdesk.ingest.readers import ErrorValue, FormulaWithoutValue, Row, Table
 
 # Totals are sums of balances, never balances: skipped even when the profile does not say so.
 TOTAL_ROW = re.compile(r"^\s*(grand\s+|sub\s*-?)?totals?\b", re.IGNORECASE)
@@ -86,6 +86,8 @@ def _blank(cell: object) -> bool:
 def _shown(cell: object) -> str:
     if isinstance(cell, FormulaWithoutValue):
         return cell.formula or "a formula"
+    if isinstance(cell, ErrorValue):
+        return cell.text
     text = str(cell)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -325,6 +327,9 @@ def _parse_row(
                 f"the formula {_shown(raw)} has no saved result; open the file in Excel or "
                 "LibreOffice, save it, and import it again",
             )
+            continue
+        if isinstance(raw, ErrorValue):
+            bad(field_name, f"{raw.text!r}: an error value, not a balance: the formula behind it failed")
             continue
         try:
             if field_name in NUMBER_FIELDS:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from segdesk.ingest.readers import FormulaWithoutValue, ReadError, Table, read_table, sheet_names
+from segdesk.ingest.readers import ErrorValue, FormulaWithoutValue, ReadError, Table, read_table, sheet_names
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "calamine"
 FILES = sorted(CORPUS.iterdir()) if CORPUS.is_dir() else []
@@ -26,7 +26,7 @@ PARAMS = [pytest.param(p, id=p.name) for p in FILES] or [
 # Each file gets this long for all of its sheets (a worker process per call, ~30 ms each).
 SECONDS_PER_FILE = 10.0
 
-CELL_TYPES = (str, int, float, bool, dt.date, dt.time, dt.timedelta, FormulaWithoutValue)
+CELL_TYPES = (str, int, float, bool, dt.date, dt.time, dt.timedelta, FormulaWithoutValue, ErrorValue)
 
 
 def check_refusal(error: ReadError, path: Path) -> None:
@@ -120,8 +120,18 @@ def test_each_format_reads_dates_and_numbers(name: str) -> None:
 def test_error_cells_are_not_blank() -> None:
     table = read_table(corpus_file("errors.xlsx"))
     assert [row.cells[0] for row in table.rows] == [
-        "#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A",
+        ErrorValue(text) for text in ("#DIV/0!", "#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A")
     ]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", ["issues.ods", "richtext_issue.ods"])
+def test_ods_formulas_with_saved_results_read_as_their_results(name: str) -> None:
+    # LibreOffice's formula cells carry their results: the scan must leave every one alone
+    path = corpus_file(name)
+    for sheet in sheet_names(path):
+        for row in read_table(path, sheet=sheet).rows:
+            assert not any(isinstance(c, (FormulaWithoutValue, ErrorValue)) for c in row.cells), (sheet, row)
 
 
 @pytest.mark.timeout(30)

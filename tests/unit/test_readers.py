@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
+import struct
 import sys
 import time
 import zipfile
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from segdesk.ingest import readers
 from segdesk.ingest.readers import (
+    ErrorValue,
     FormulaWithoutValue,
     ReadError,
     Row,
@@ -45,6 +47,17 @@ def patch_sheet_xml(path: Path, edit: dict[str, str], member: str = "xl/workshee
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():
             zf.writestr(name, data)
+
+
+def trimmed(table_rows: list[Row]) -> list[Row]:
+    """The rows without their trailing empty cells (a reader pads rows to the sheet's width)."""
+    result = []
+    for row in table_rows:
+        cells = list(row.cells)
+        while cells and cells[-1] is None:
+            cells.pop()
+        result.append(Row(row.number, tuple(cells)))
+    return result
 
 
 def cell(table_rows: list[Row], number: int, col: int) -> object:
@@ -174,14 +187,235 @@ def test_shared_formula_without_values_is_translated(tmp_path: Path) -> None:
     ]
 
 
-def test_error_cells_read_as_their_text_not_blank(tmp_path: Path) -> None:
+def test_error_cells_are_error_values_not_blank(tmp_path: Path) -> None:
     path = tmp_path / "errors.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws["A1"], ws["B1"] = "BTC", "placeholder"
+    ws["A1"], ws["B1"], ws["C1"], ws["D1"] = "BTC", "placeholder", 5, "placeholder"
+    ws["B3"] = "placeholder"
     wb.save(path)
-    patch_sheet_xml(path, {r'<c r="B1" t="inlineStr">.*?</c>': '<c r="B1" t="e"><f>VLOOKUP(A1,X:Y,2,0)</f><v>#N/A</v></c>'})
-    assert read_table(path).rows == [Row(1, ("BTC", "#N/A"))]
+    patch_sheet_xml(path, {
+        r'<c r="B1" t="inlineStr">.*?</c>': '<c r="B1" t="e"><f>VLOOKUP(A1,X:Y,2,0)</f><v>#N/A</v></c>',
+        r'<c r="D1" t="inlineStr">.*?</c>': '<c r="D1" t="e"><v>#DIV/0!</v></c>',  # no formula
+        r'<c r="B3" t="inlineStr">.*?</c>': '<c r="B3" t="e"><v>#REF!</v></c>',  # a row of errors only
+    })
+    assert read_table(path).rows == [
+        Row(1, ("BTC", ErrorValue("#N/A"), 5, ErrorValue("#DIV/0!"))),
+        Row(3, (None, ErrorValue("#REF!"))),
+    ]
+
+
+def test_error_value_reads_as_its_text() -> None:
+    # code that turns cells into text sees what the spreadsheet shows, never a repr
+    assert str(ErrorValue("#N/A")) == "#N/A"
+    assert f"{ErrorValue('#DIV/0!')}" == "#DIV/0!"
+    assert ErrorValue("#N/A") != "#N/A"  # but it is no string: it cannot pass for a code
+
+
+# .ods written by hand, as LibreOffice writes it: `mimetype` first and stored, a manifest, and a
+# content.xml whose empty space is table:number-*-repeated runs.
+ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"'
+)
+ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+    '<manifest:file-entry manifest:full-path="/" manifest:version="1.3" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
+def write_ods(path: Path, tables: dict[str, str]) -> None:
+    """An .ods holding one table:table per entry (name -> the XML of its rows)."""
+    body = "".join(f'<table:table table:name="{name}">{rows}</table:table>' for name, rows in tables.items())
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODS_NAMESPACES} office:version="1.3">'
+        f"<office:body><office:spreadsheet>{body}</office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet",
+                    compress_type=zipfile.ZIP_STORED)
+        zf.writestr("META-INF/manifest.xml", ODS_MANIFEST)
+        zf.writestr("content.xml", content)
+
+
+def ods_number(value: float, repeat: int = 1) -> str:
+    repeated = f' table:number-columns-repeated="{repeat}"' if repeat > 1 else ""
+    return (f'<table:table-cell office:value-type="float" office:value="{value}" calcext:value-type="float"{repeated}>'
+            f"<text:p>{value}</text:p></table:table-cell>")
+
+
+def ods_empty(repeat: int) -> str:
+    return f'<table:table-cell table:number-columns-repeated="{repeat}"/>'
+
+
+def ods_row(*cells: str, repeat: int = 1) -> str:
+    repeated = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
+    return f"<table:table-row{repeated}>{''.join(cells)}</table:table-row>"
+
+
+# What LibreOffice saves for =1/0: a string type with an empty string value, and the error's text.
+ODS_DIV0 = ('<table:table-cell table:formula="of:=1/0" office:value-type="string" office:string-value="" '
+            'calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>')
+# Other writers give the error cell a float type and the value 0, which calamine reads as 0.
+ODS_NA_ZERO = ('<table:table-cell table:formula="of:=NA()" office:value-type="float" office:value="0" '
+               'calcext:value-type="error"><text:p>#N/A</text:p></table:table-cell>')
+# A script's formula, saved without a result: no office:*value, no text.
+ODS_NO_VALUE = '<table:table-cell table:formula="of:=[.A4]*[.D4]"/>'
+
+
+def test_ods_formulas_without_values_and_error_cells_land_where_they_are(tmp_path: Path) -> None:
+    path = tmp_path / "book.ods"
+    rows = (
+        ods_row(ods_empty(1024), repeat=3)  # rows 1-3 empty
+        + ods_row(
+            ods_number(2), ods_empty(2), ods_number(3.5),  # A4, D4
+            '<table:table-cell table:number-columns-spanned="2"/>', "<table:covered-table-cell/>",  # E4:F4
+            ODS_NO_VALUE,  # G4
+            ODS_DIV0,  # H4
+            ods_number(7, repeat=2),  # I4:J4
+            ODS_NA_ZERO,  # K4
+            ods_empty(1013),
+        )
+        + ods_row(ods_number(1), ods_empty(1023))  # row 5
+        + ods_row(ods_empty(1024), repeat=2)  # rows 6-7 empty
+        + ods_row(ods_empty(3), ODS_DIV0, ods_empty(1020))  # D8: a row holding an error only
+        + ods_row(  # rows 9-10, twice the same cells: C and D of both are formulas without values
+            ods_number(4), ods_empty(1), '<table:table-cell table:formula="of:=SUM([.A1:.A8])" '
+            'table:number-columns-repeated="2"/>', ods_empty(1020), repeat=2,
+        )
+        + '<table:table-row><table:table-cell table:formula="of:=[.A9]*2" office:value-type="float" '
+        'office:value="8" calcext:value-type="float"><text:p>8</text:p></table:table-cell></table:table-row>'  # A11
+        + ods_row(ods_empty(1024), repeat=1048565)
+    )
+    write_ods(path, {"Notes": ods_row('<table:table-cell table:formula="of:=1+1"/>'), "Holdings": rows})
+
+    table = read_table(path, sheet="Holdings")
+    no_value = FormulaWithoutValue("=[.A4]*[.D4]")
+    assert trimmed(table.rows) == [
+        Row(4, (2, None, None, 3.5, None, None, no_value, ErrorValue("#DIV/0!"), 7, 7, ErrorValue("#N/A"))),
+        Row(5, (1,)),
+        Row(8, (None, None, None, ErrorValue("#DIV/0!"))),
+        Row(9, (4, None, FormulaWithoutValue("=SUM([.A1:.A8])"), FormulaWithoutValue("=SUM([.A1:.A8])"))),
+        Row(10, (4, None, FormulaWithoutValue("=SUM([.A1:.A8])"), FormulaWithoutValue("=SUM([.A1:.A8])"))),
+        Row(11, (8,)),  # a formula with its saved result is that result
+    ]
+    # the other sheet is scanned on its own
+    assert read_table(path).rows == [Row(1, (FormulaWithoutValue("=1+1"),))]
+
+
+def test_ods_formula_text_shown_for_a_float_is_no_value(tmp_path: Path) -> None:
+    # A float formula with the shown text but no office:value: calamine reads the cell as empty.
+    path = tmp_path / "book.ods"
+    write_ods(path, {"S": ods_row(
+        ods_number(1),
+        '<table:table-cell table:formula="of:=[.A1]+1" office:value-type="float">'
+        "<text:p>2</text:p></table:table-cell>",
+        '<table:table-cell table:formula="of:=&quot;x&quot;" office:value-type="string">'
+        "<text:p>x</text:p></table:table-cell>",
+    )})
+    assert trimmed(read_table(path).rows) == [Row(1, (1, FormulaWithoutValue("=[.A1]+1"), "x"))]
+
+
+def test_ods_repeated_formula_cells_count_against_max_cells_before_they_exist(tmp_path: Path) -> None:
+    # calamine leaves the trailing formula rows out of its range; the scan must not expand them
+    path = tmp_path / "book.ods"
+    write_ods(path, {"S": ods_row(ods_number(1)) + ods_row(
+        '<table:table-cell table:formula="of:=1+1"/>', repeat=1_000_000_000,
+    )})
+    began = time.monotonic()
+    with pytest.raises(ReadError, match=r"^book.ods, sheet 'S': the sheet is too large to import"):
+        read_table(path, max_cells=10_000)
+    assert time.monotonic() - began < 10
+
+
+def test_ods_without_formulas_is_not_scanned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "book.ods"
+    write_ods(path, {"S": ods_row(ods_number(1), ods_empty(3), ods_number(2))})
+    # the scan runs in the worker process: call the worker's side here to see it skipped
+    monkeypatch.setattr(readers, "_scan_ods_content", lambda *args: pytest.fail("scanned"))
+    assert readers._ods_marks(str(path), "S", 100) == {}
+    assert read_table(path).rows == [Row(1, (1, None, None, None, 2))]
+
+
+# .xlsb written by hand: BIFF12 records (type and size as 7-bit varints, MS-XLSB 2.1.4).
+def biff12(typ: int, payload: bytes = b"") -> bytes:
+    head = bytes([typ]) if typ < 0x80 else bytes([(typ & 0x7F) | 0x80, typ >> 7])
+    size = len(payload)
+    while True:
+        byte, size = size & 0x7F, size >> 7
+        head += bytes([byte | (0x80 if size else 0)])
+        if not size:
+            return head + payload
+
+
+def wide_string(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def write_xlsb(path: Path, sheet_records: bytes) -> None:
+    """An .xlsb with one worksheet, "Sheet1", whose cell records are `sheet_records`."""
+    workbook = (biff12(0x83) + biff12(0x8F) + biff12(0x9C, struct.pack("<II", 0, 1) + wide_string("rId1")
+                + wide_string("Sheet1")) + biff12(0x90) + biff12(0x84))
+    sheet = (biff12(0x81) + biff12(0x94, struct.pack("<IIII", 0, 9, 0, 9)) + biff12(0x91) + sheet_records
+             + biff12(0x92) + biff12(0x82))
+    ns = "http://schemas.openxmlformats.org"
+
+    def relationship(kind: str, target: str) -> str:
+        return (
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{ns}/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/{kind}" Target="{target}"/>'
+            "</Relationships>"
+        )
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", (
+            f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{ns}/package/2006/content-types">'
+            '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>'
+        ))
+        zf.writestr("_rels/.rels", relationship("officeDocument", "xl/workbook.bin"))
+        zf.writestr("xl/workbook.bin", workbook)
+        zf.writestr("xl/_rels/workbook.bin.rels", relationship("worksheet", "worksheets/sheet1.bin"))
+        zf.writestr("xl/worksheets/sheet1.bin", sheet)
+
+
+def xlsb_row(row: int) -> bytes:  # BrtRowHdr: 0-based row number, style, height, flags
+    return biff12(0x00, struct.pack("<IIHBBBI", row, 0, 300, 0, 0, 0, 0))
+
+
+def xlsb_number(col: int, value: float) -> bytes:  # BrtCellReal
+    return biff12(0x05, struct.pack("<IId", col, 0, value))
+
+
+def xlsb_error(col: int, code: int) -> bytes:  # BrtCellError: column, style, BErr
+    return biff12(0x03, struct.pack("<IIB", col, 0, code))
+
+
+def xlsb_formula_error(col: int, code: int) -> bytes:  # BrtFmlaError for =1/0: PtgInt 1, PtgInt 0, PtgDiv
+    formula = bytes([0x1E, 1, 0, 0x1E, 0, 0, 0x06])
+    return biff12(0x0B, struct.pack("<IIBH", col, 0, code, 0) + struct.pack("<I", len(formula)) + formula
+                  + struct.pack("<I", 0))
+
+
+def test_xlsb_error_cells_are_error_values(tmp_path: Path) -> None:
+    # calamine reads a BrtCellError as "" and skips a BrtFmlaError altogether
+    path = tmp_path / "book.xlsb"
+    write_xlsb(path, (
+        xlsb_row(0) + xlsb_number(0, 1.5) + xlsb_error(1, 0x07) + xlsb_formula_error(2, 0x2A) + xlsb_number(3, 9)
+        + xlsb_row(2) + xlsb_error(4, 0x17)
+        + xlsb_row(3) + xlsb_formula_error(1, 0x07)
+    ))
+    assert trimmed(read_table(path).rows) == [
+        Row(1, (1.5, ErrorValue("#DIV/0!"), ErrorValue("#N/A"), 9)),
+        Row(3, (None, None, None, None, ErrorValue("#REF!"))),
+        Row(4, (None, ErrorValue("#DIV/0!"))),
+    ]
 
 
 def test_xlsx_content_with_xls_name_is_read_by_content(tmp_path: Path) -> None:
