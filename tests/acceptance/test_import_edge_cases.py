@@ -207,3 +207,18 @@ def test_an_amount_too_large_for_postgresql_is_refused_everywhere(db, tmp_path):
     path = _csv(tmp_path, "Account,Asset,Quantity,Price\n001,USD,123456789012345678901234.5,1\n")
     (problem,) = _problems(db, path)
     assert problem == "s.csv, line 2, column C (Quantity): '123456789012345678901234.5': more than 20 digits before the decimal point"
+
+
+def test_a_formula_saved_without_its_result_is_refused_never_read_as_blank(db, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Account", "Asset", "Quantity", "Price"])
+    ws.append(["001", "USD", 100, 1])
+    ws.append(["001", "EUR", "=D2*2", "=1/1"])  # openpyxl saves formulas without results
+    wb.save(tmp_path / "formulas.xlsx")
+    assert _problems(db, tmp_path / "formulas.xlsx") == [
+        "formulas.xlsx, sheet 'Sheet', row 3, column C (Quantity): the formula =D2*2 has no saved result; "
+        "open the file in Excel or LibreOffice, save it, and import it again",
+        "formulas.xlsx, sheet 'Sheet', row 3, column D (Price): the formula =1/1 has no saved result; "
+        "open the file in Excel or LibreOffice, save it, and import it again",
+    ]
