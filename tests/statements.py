@@ -61,3 +61,14 @@ def write_northbridge_statement(path: Path, *, extra_rows: list[list[object]] | 
 def write_profile(path: Path, text: str = NORTHBRIDGE_PROFILE) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def stored_lines(db, batch_id: int, *fields: str) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    """The stored lines of one import, as tuples of ``fields`` ("account" is the external account)."""
+    from segdesk.store import repositories as repo
+
+    def value(line, field):  # type: ignore[no-untyped-def]
+        return line.statement.external_account.account if field == "account" else getattr(line, field)
+
+    with db.reading() as session:
+        return [tuple(value(line, f) for f in fields) for line in repo.statement_lines(session, batch_id)]

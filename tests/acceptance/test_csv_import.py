@@ -8,7 +8,7 @@ import pytest
 
 from segdesk.services.importing import import_statement
 from segdesk.store import repositories as repo
-from tests.statements import write_profile
+from tests.statements import stored_lines, write_profile
 
 EXCHANGE_PROFILE = """
 source = "Helix Exchange"
@@ -30,20 +30,12 @@ ROWS = (
     "gamma-sub,USDT,\"-2,500.75\",\"(2,500.75)\",100,50\n"
     "beta-sub,ETH,0.000000000000000001,,,\n"
 )
+FIELDS = ("account", "asset", "quantity", "equity", "initial_margin", "maintenance_margin", "row")
 EXPECTED = [
     ("alpha-sub", "BTC", Decimal("1.500000000000000001"), Decimal("1.4"), Decimal("0.2"), Decimal("0.1"), 2),
     ("gamma-sub", "USDT", Decimal("-2500.75"), Decimal("-2500.75"), Decimal("100"), Decimal("50"), 3),
     ("beta-sub", "ETH", Decimal("0.000000000000000001"), None, None, None, 4),
 ]
-
-
-def _imported(db, batch_id):
-    with db.reading() as session:
-        return [
-            (l.statement.external_account.account, l.asset, l.quantity, l.equity, l.initial_margin,
-             l.maintenance_margin, l.row)
-            for l in repo.statement_lines(session, batch_id)
-        ]
 
 
 @pytest.mark.parametrize(
@@ -54,7 +46,7 @@ def test_exchange_csv_in_each_encoding(db, tmp_path, encoding, bom):
     path = tmp_path / f"helix_{encoding}.csv"
     path.write_bytes(bom + ROWS.replace("\n", "\r\n").encode(encoding))
     result = import_statement(db, path, write_profile(tmp_path / "helix.toml", EXCHANGE_PROFILE), user="jane")
-    assert _imported(db, result.batch_id) == EXPECTED
+    assert stored_lines(db, result.batch_id, *FIELDS) == EXPECTED
 
 
 def test_cp1252_text_keeps_its_accents_and_euro_sign(db, tmp_path):
@@ -62,7 +54,7 @@ def test_cp1252_text_keeps_its_accents_and_euro_sign(db, tmp_path):
     path = tmp_path / "helix.csv"
     path.write_bytes("Sub-account,Währung,Balance,Equity,IM,MM\nclient-é,EUR,€ 1234,,,\n".encode("cp1252"))
     result = import_statement(db, path, profile, user="jane")
-    assert _imported(db, result.batch_id) == [("client-é", "EUR", Decimal("1234"), None, None, None, 2)]
+    assert stored_lines(db, result.batch_id, *FIELDS) == [("client-é", "EUR", Decimal("1234"), None, None, None, 2)]
 
 
 EUROPEAN_PROFILE = """

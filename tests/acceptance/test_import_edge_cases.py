@@ -13,7 +13,7 @@ from segdesk.services.chart import import_chart, write_template
 from segdesk.services.importing import import_statement
 from segdesk.store import repositories as repo
 from segdesk.store.schema import Price
-from tests.statements import write_profile
+from tests.statements import stored_lines, write_profile
 
 PROFILE = """
 source = "Northbridge Custody"
@@ -26,6 +26,8 @@ quantity = "Quantity"
 price = "Price"
 """
 
+QUANTITIES = ("account", "asset", "quantity")
+
 
 def _csv(tmp_path, text, name="s.csv"):
     path = tmp_path / name
@@ -37,11 +39,6 @@ def _problems(db, path, profile_text=PROFILE, tmp_path=None):
     with pytest.raises(InputError) as caught:
         import_statement(db, path, write_profile(path.with_suffix(".toml"), profile_text), user="jane")
     return caught.value.problems
-
-
-def _quantities(db, batch_id):
-    with db.reading() as session:
-        return [(l.statement.external_account.account, l.asset, l.quantity) for l in repo.statement_lines(session, batch_id)]
 
 
 def test_an_unquoted_thousands_separator_is_refused_not_split_into_columns(db, tmp_path):
@@ -59,7 +56,7 @@ def test_an_account_named_like_a_total_is_not_dropped_silently(db, tmp_path):
     # The person says what a total is in their profile, and the account imports.
     profile = PROFILE + '[format]\nskip_rows_matching = "^Total$"\n'
     result = import_statement(db, path, write_profile(tmp_path / "p2.toml", profile), user="jane")
-    assert _quantities(db, result.batch_id) == [
+    assert stored_lines(db, result.batch_id, *QUANTITIES) == [
         ("Total Return Fund", "USD", Decimal("1000000")), ("001", "USD", Decimal("5"))
     ]
 
@@ -72,13 +69,13 @@ def test_a_balance_after_the_total_is_questioned(db, tmp_path):
     ]
     profile = PROFILE + '[format]\ntable_ends_at = "^Total"\n'
     result = import_statement(db, path, write_profile(tmp_path / "p2.toml", profile), user="jane")
-    assert _quantities(db, result.batch_id) == [("001", "USD", Decimal("100"))]
+    assert stored_lines(db, result.batch_id, *QUANTITIES) == [("001", "USD", Decimal("100"))]
 
 
 def test_subtotals_between_sections_do_not_end_the_table(db, tmp_path):
     path = _csv(tmp_path, "Account,Asset,Quantity,Price\n001,USD,100,1\nSubtotal cash,,100,\n001,BTC,2,90000\nGrand total,,,\n")
     result = import_statement(db, path, write_profile(tmp_path / "p.toml", PROFILE), user="jane")
-    assert _quantities(db, result.batch_id) == [("001", "USD", Decimal("100")), ("001", "BTC", Decimal("2"))]
+    assert stored_lines(db, result.batch_id, *QUANTITIES) == [("001", "USD", Decimal("100")), ("001", "BTC", Decimal("2"))]
 
 
 def test_two_columns_answering_to_one_header_are_refused(db, tmp_path):
@@ -92,7 +89,7 @@ def test_two_columns_answering_to_one_header_are_refused(db, tmp_path):
 def test_the_exactly_spelled_header_wins_over_a_near_twin(db, tmp_path):
     path = _csv(tmp_path, "Account,Asset,QUANTITY ,Price,Quantity\n001,USD,1,1,5000\n")
     result = import_statement(db, path, write_profile(tmp_path / "p.toml", PROFILE), user="jane")
-    assert _quantities(db, result.batch_id) == [("001", "USD", Decimal("5000"))]
+    assert stored_lines(db, result.batch_id, *QUANTITIES) == [("001", "USD", Decimal("5000"))]
 
 
 def test_excel_error_values_are_never_codes_or_amounts(db, tmp_path):
@@ -196,8 +193,8 @@ def test_two_sheets_of_one_workbook_import_separately(db, tmp_path):
     second_profile = PROFILE.replace("Northbridge Custody", "Helix Exchange").replace('"custodian"', '"exchange"')
     second = import_statement(db, tmp_path / "both.xlsx",
                               write_profile(tmp_path / "b.toml", 'sheet = "Margin"\n' + second_profile), user="jane")
-    assert _quantities(db, first.batch_id) == [("001", "USD", Decimal("10"))]
-    assert _quantities(db, second.batch_id) == [("m-1", "USDT", Decimal("5"))]
+    assert stored_lines(db, first.batch_id, *QUANTITIES) == [("001", "USD", Decimal("10"))]
+    assert stored_lines(db, second.batch_id, *QUANTITIES) == [("m-1", "USDT", Decimal("5"))]
     with pytest.raises(InputError, match="sheet 'Margin': this exact file was already imported"):
         import_statement(db, tmp_path / "both.xlsx",
                          write_profile(tmp_path / "b.toml", 'sheet = "Margin"\n' + second_profile), user="jane")

@@ -14,23 +14,14 @@ from segdesk.services.importing import import_statement
 from segdesk.store import repositories as repo
 from segdesk.store.audit import verify_chain
 from segdesk.store.schema import AuditEvent, Statement
-from tests.statements import write_northbridge_statement, write_profile
-
-
-def _lines(db, batch_id):
-    with db.reading() as session:
-        return [
-            (line.statement.external_account.account, line.reference, line.asset, line.quantity, line.price,
-             line.sheet, line.row)
-            for line in repo.statement_lines(session, batch_id)
-        ]
+from tests.statements import stored_lines, write_northbridge_statement, write_profile
 
 
 def test_a_bank_custody_statement_imports_every_quantity_exactly(db, tmp_path):
     statement = write_northbridge_statement(tmp_path / "northbridge_2026-11-20.xlsx")
     result = import_statement(db, statement, write_profile(tmp_path / "nb.toml"), user="jane")
     assert (result.rows, result.statements, result.as_of) == (5, 3, dt.date(2026, 11, 20))
-    assert _lines(db, result.batch_id) == [
+    assert stored_lines(db, result.batch_id, "account", "reference", "asset", "quantity", "price", "sheet", "row") == [
         ("0012345-01", "ALPHA", "USD", Decimal("1250000.00"), Decimal("1"), "Holdings", 8),
         ("0012345-01", "BETA", "EUR", Decimal("-45000.10"), Decimal("1.0842"), "Holdings", 9),
         ("0012345-02", None, "BTC", Decimal("0.3"), Decimal("97250.5"), "Holdings", 10),
