@@ -1,0 +1,121 @@
+"""The plain values a reconciliation works on: no database, no GUI, only what SPEC.md names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+CLIENT, PROPRIETARY, BUFFER = "client", "proprietary", "buffer"
+CLIENT_SEGREGATED, OMNIBUS_CLIENT = "client_segregated", "omnibus_client"
+SEGREGATED_DESIGNATIONS = frozenset({CLIENT_SEGREGATED, OMNIBUS_CLIENT})
+LEDGER = "ledger"
+
+CRITICAL, HIGH, MEDIUM = "critical", "high", "medium"
+SEVERITY_ORDER = {CRITICAL: 0, HIGH: 1, MEDIUM: 2}
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class SubAccount:
+    code: str
+    name: str
+    kind: str  # client | proprietary | buffer
+    client: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a number came from: the file, sheet (None for CSV) and row of one statement line."""
+
+    file: str
+    sheet: str | None
+    row: int
+
+
+@dataclass(frozen=True)
+class Line:
+    """One balance from a statement, with the account it sits in and where it came from."""
+
+    source: str
+    source_kind: str  # custodian | exchange | ledger
+    account: str
+    designation: str | None
+    statement_date: dt.date
+    asset: str
+    quantity: Decimal
+    evidence: Evidence
+    reference: str | None = None
+    price: Decimal | None = None
+    value: Decimal | None = None
+    equity: Decimal | None = None
+    initial_margin: Decimal | None = None
+    maintenance_margin: Decimal | None = None
+
+    @property
+    def external_account(self) -> str:
+        return f"{self.source}:{self.account}"
+
+    @property
+    def has_margin(self) -> bool:
+        return self.equity is not None or self.initial_margin is not None or self.maintenance_margin is not None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The lines one (source, account) reported for one date, after supersedes."""
+
+    source: str
+    source_kind: str
+    account: str
+    as_of: dt.date
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class MappingRule:
+    source: str
+    account: str
+    reference: str | None  # None: every line of the account
+    sub_account: str
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    def valid_on(self, day: dt.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    asset: str
+    as_of: dt.date
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    severity: str
+    as_of: dt.date
+    amount: Decimal
+    message: str
+    sub_account: str | None = None
+    external_account: str | None = None  # "SOURCE:ACCOUNT"
+    asset: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str | None, str | None, str | None]:
+        """What makes a finding "the same" across re-runs (SPEC.md: kind, as-of, sub-account, account, asset)."""
+        return (self.kind, self.as_of.isoformat(), self.sub_account, self.external_account, self.asset)
+
+
+@dataclass(frozen=True)
+class ReconciliationInputs:
+    as_of: dt.date
+    base_currency: str
+    sub_accounts: tuple[SubAccount, ...]
+    statements: tuple[Statement, ...]  # every live statement dated on or before as_of
+    mappings: tuple[MappingRule, ...]
+    prices: tuple[PricePoint, ...]  # live prices dated on or before as_of
+    tolerances: dict[str, Decimal] = field(default_factory=dict)

@@ -1,0 +1,57 @@
+"""Valuation: every line's base value, or why it has none (SPEC.md, "Valuation")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from segdesk.domain.model import Line, PricePoint
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """The latest price on or before the as-of date for each asset; the base currency is 1."""
+
+    base_currency: str
+    latest: dict[str, Decimal]
+
+    @classmethod
+    def build(cls, prices: tuple[PricePoint, ...] | list[PricePoint], as_of: dt.date, base_currency: str) -> PriceBook:
+        best: dict[str, PricePoint] = {}
+        for point in prices:
+            if point.as_of > as_of:
+                continue  # a price from after the as-of date is not known on it
+            held = best.get(point.asset)
+            if held is None or point.as_of > held.as_of:
+                best[point.asset] = point
+        return cls(base_currency, {asset: p.price for asset, p in best.items()})
+
+    def price_of(self, asset: str) -> Decimal | None:
+        if asset == self.base_currency:
+            return Decimal(1)
+        return self.latest.get(asset)
+
+
+def line_price(line: Line, book: PriceBook) -> Decimal | None:
+    """The line's own price column, else the book's price for its asset."""
+    return line.price if line.price is not None else book.price_of(line.asset)
+
+
+def base_value(line: Line, book: PriceBook) -> Decimal | None:
+    """``value``; else (``equity`` if present, else ``quantity``) x price; None when there is no price."""
+    if line.value is not None:
+        return line.value
+    price = line_price(line, book)
+    if price is None:
+        return None
+    units = line.equity if line.equity is not None else line.quantity
+    return units * price
+
+
+def valued(amount: Decimal | None, line: Line, book: PriceBook) -> Decimal | None:
+    """A margin field (in the line's asset units) at the line's price; None when unpriced."""
+    if amount is None:
+        return None
+    price = line_price(line, book)
+    return None if price is None else amount * price
