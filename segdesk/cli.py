@@ -13,6 +13,7 @@ from typing import NoReturn, TextIO
 from segdesk import __version__
 from segdesk.domain.problems import InputError
 from segdesk.domain.progress import Cancelled, Progress
+from segdesk.ingest.numbers import format_amount
 from sqlalchemy.exc import SQLAlchemyError
 
 from segdesk.store.engine import DatabaseError
@@ -61,6 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--profile", type=Path, required=True, metavar="PROFILE.toml")
     imp.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="statement date (overrides the profile)")
     imp.add_argument("--user", help="who is importing (default: you)")
+
+    rec = sub.add_parser("reconcile", help="reconcile an as-of date and list the findings")
+    rec.add_argument("--as-of", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    rec.add_argument("--json", action="store_true", help="print one JSON object (amounts as exact strings)")
+    rec.add_argument("--user", help="who is reconciling (default: you)")
+
+    finding = sub.add_parser("finding", help="acknowledge, resolve or waive a finding")
+    finding.add_argument("action", choices=["acknowledge", "resolve", "waive"])
+    finding.add_argument("id", type=int, metavar="ID")
+    finding.add_argument("--comment", required=True, help="why (kept in the finding's history)")
+    finding.add_argument("--user", help="who is acting (default: you)")
+
+    sign = sub.add_parser("sign-off", help="sign the as-of date's run as preparer, then reviewer")
+    sign.add_argument("--as-of", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    sign.add_argument("--role", choices=["preparer", "reviewer"], required=True)
+    sign.add_argument("--user", help="who is signing (default: you)")
+    sign.add_argument("--comment", default="")
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
@@ -202,6 +220,79 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    import json
+
+    from segdesk.services.reconciling import reconcile, run_json
+
+    db = _open(args)
+    view = reconcile(db, args.as_of, user=args.user)
+    if args.json:
+        print(json.dumps(run_json(view), indent=2, ensure_ascii=False))
+    else:
+        print(summary_table(view))
+    return EXIT_ATTENTION if view.open_critical else EXIT_OK
+
+
+def summary_table(view) -> str:  # type: ignore[no-untyped-def]
+    """The run as a person reads it in a terminal: the four figures, then the findings."""
+    seg = view.results["segregation"]
+    base = view.base_currency
+    status = "approved" if view.approved else ("prepared" if "preparer" in view.sign_offs else "not signed")
+    out = [
+        f"Reconciliation {view.as_of} (run {view.run_id}, {status})",
+        "",
+        f"  {'Requirement':<16}{_money(seg['requirement']):>24} {base}",
+        f"  {'Resources':<16}{_money(seg['resources']):>24} {base}   (buffer {_money(seg['buffer'])})",
+        f"  {'Excess':<16}{_money(seg['excess']):>24} {base}",
+        f"  {'Undermargined':<16}{_money(seg['undermargined']):>24} {base}",
+        "",
+    ]
+    if not view.findings:
+        out.append("No findings.")
+        return "\n".join(out)
+    sub_w = max(11, *(len(f.sub_account or "-") for f in view.findings)) + 2
+    acc_w = max(16, *(len(f.external_account or "-") for f in view.findings)) + 2
+    out.append(f"{'ID':>5}  {'Severity':<10}{'Kind':<29}{'Sub-account':<{sub_w}}{'External account':<{acc_w}}"
+               f"{'Asset':<8}{'Amount':>22}  Status")
+    for f in view.findings:
+        out.append(
+            f"{f.id:>5}  {f.severity:<10}{f.kind:<29}{(f.sub_account or '-'):<{sub_w}}"
+            f"{(f.external_account or '-'):<{acc_w}}{(f.asset or '-'):<8}"
+            f"{_money(format_amount(f.amount)):>22}  {f.status}"
+        )
+    open_critical = len(view.open_critical)
+    out += ["", f"{len(view.findings)} finding(s); {open_critical} critical still open." if open_critical
+            else f"{len(view.findings)} finding(s); none critical open."]
+    return "\n".join(out)
+
+
+def _money(text: str) -> str:
+    """An exact amount string with thousands separators; negatives in parentheses, as accountants write."""
+    negative = text.startswith("-")
+    whole, _, fraction = text.lstrip("-").partition(".")
+    shown = f"{int(whole):,}" + (f".{fraction}" if fraction else "")
+    return f"({shown})" if negative else shown
+
+
+def cmd_finding(args: argparse.Namespace) -> int:
+    from segdesk.services.findings import act_on_finding
+
+    db = _open(args)
+    status = act_on_finding(db, args.id, args.action, args.comment, user=args.user)
+    print(f"Finding {args.id} is now {status}")
+    return EXIT_OK
+
+
+def cmd_sign_off(args: argparse.Namespace) -> int:
+    from segdesk.services.findings import sign_off
+
+    db = _open(args)
+    signed = sign_off(db, args.as_of, args.role, user=args.user, comment=args.comment)
+    print(f"Signed {args.as_of} as {signed.role}: {signed.user} at {signed.at:%Y-%m-%d %H:%M} UTC")
+    return EXIT_OK
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from segdesk.services.audit_trail import verify_audit_trail
 
@@ -223,6 +314,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "chart": cmd_chart,
     "import": cmd_import,
+    "reconcile": cmd_reconcile,
+    "finding": cmd_finding,
+    "sign-off": cmd_sign_off,
     "audit": cmd_audit,
 }
 

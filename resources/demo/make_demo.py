@@ -153,10 +153,13 @@ def texts() -> None:
     )
     (HERE / "ledger_2026-11-20.csv").write_text(
         "account,client_ref,asset,quantity\n"
-        "GL-CLIENT,ALPHA,USD,2680000.00\n"
-        "GL-CLIENT,ALPHA,BTC,2.50000000\n"
+        "GL-CLIENT,ALPHA,USD,2530000.00\n"
+        "GL-CLIENT,ALPHA,USDT,150000.00\n"
+        "GL-CLIENT,ALPHA,BTC,3.00000000\n"  # custody 2.4 + exchange 0.5: a 0.1 BTC break
         "GL-CLIENT,BETA,USD,-45000.10\n"
-        "GL-CLIENT,GAMMA,USD,418000.00\n",
+        "GL-CLIENT,GAMMA,USD,400000.00\n"
+        "GL-CLIENT,GAMMA,SOL,1500\n"
+        "GL-CLIENT,GAMMA,USDT,18000.00\n",
         encoding="utf-8",
     )
     (HERE / "prices_2026-11-20.csv").write_text(

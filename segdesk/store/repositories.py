@@ -8,11 +8,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from segdesk.store.schema import (
+    AssetTolerance,
     ExternalAccount,
+    Finding,
+    FindingEvent,
     ImportBatch,
     Mapping,
     Price,
+    Run,
     Setting,
+    SignOff,
     Source,
     Statement,
     StatementLine,
@@ -146,3 +151,65 @@ def mappings(session: Session) -> list[Mapping]:
             .order_by(Source.name, ExternalAccount.account, Mapping.reference, Mapping.valid_from)
         )
     )
+
+
+# --- reconciliation inputs -----------------------------------------------------------------------
+
+
+def live_statements_until(session: Session, as_of: dt.date) -> list[Statement]:
+    """Every statement dated on or before ``as_of`` that no later import replaced, lines loaded."""
+    from sqlalchemy.orm import selectinload
+
+    return list(
+        session.scalars(
+            select(Statement)
+            .where(Statement.as_of <= as_of, Statement.superseded_by_id.is_(None))
+            .options(
+                selectinload(Statement.external_account).selectinload(ExternalAccount.source),
+                selectinload(Statement.batch),
+                selectinload(Statement.lines),
+            )
+        )
+    )
+
+
+def live_prices_until(session: Session, as_of: dt.date) -> list[Price]:
+    return list(
+        session.scalars(select(Price).where(Price.as_of <= as_of, Price.superseded_by_batch_id.is_(None)))
+    )
+
+
+def tolerances(session: Session) -> list[AssetTolerance]:
+    return list(session.scalars(select(AssetTolerance)))
+
+
+def price_batches_until(session: Session, as_of: dt.date) -> list[ImportBatch]:
+    return list(
+        session.scalars(
+            select(ImportBatch)
+            .join(Price, Price.batch_id == ImportBatch.id)
+            .where(Price.as_of <= as_of, Price.superseded_by_batch_id.is_(None))
+            .distinct()
+        )
+    )
+
+
+# --- runs, findings, sign-offs -------------------------------------------------------------------
+
+
+def latest_run(session: Session, as_of: dt.date) -> Run | None:
+    return session.scalars(select(Run).where(Run.as_of == as_of).order_by(Run.id.desc()).limit(1)).first()
+
+
+def findings_of_run(session: Session, run_id: int) -> list[Finding]:
+    return list(session.scalars(select(Finding).where(Finding.run_id == run_id).order_by(Finding.id)))
+
+
+def finding_events(session: Session, finding_id: int) -> list[FindingEvent]:
+    return list(
+        session.scalars(select(FindingEvent).where(FindingEvent.finding_id == finding_id).order_by(FindingEvent.id))
+    )
+
+
+def sign_offs(session: Session, run_id: int) -> dict[str, SignOff]:
+    return {s.role: s for s in session.scalars(select(SignOff).where(SignOff.run_id == run_id))}

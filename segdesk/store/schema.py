@@ -154,6 +154,7 @@ class Statement(Base):
 
     batch: Mapped[ImportBatch] = relationship()
     external_account: Mapped[ExternalAccount] = relationship()
+    lines: Mapped[list[StatementLine]] = relationship(back_populates="statement", order_by="StatementLine.row")
 
 
 class StatementLine(Base):
@@ -172,7 +173,7 @@ class StatementLine(Base):
     initial_margin: Mapped[Decimal | None] = mapped_column(Money)
     maintenance_margin: Mapped[Decimal | None] = mapped_column(Money)
 
-    statement: Mapped[Statement] = relationship()
+    statement: Mapped[Statement] = relationship(back_populates="lines")
 
 
 class Price(Base):
@@ -210,6 +211,8 @@ class Run(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     # JSON list of {"batch": id, "sha256": ...} for every batch the run read.
     inputs: Mapped[str] = mapped_column(Text)
+    # SHA-256 over the inputs and the chart in force: the same fingerprint means the same answer.
+    fingerprint: Mapped[str] = mapped_column(String(64))
     # JSON of the segregation statement and per sub-account figures, amounts as strings.
     results: Mapped[str] = mapped_column(Text)
 

@@ -14,7 +14,7 @@ def test_demo_loads_its_chart_and_statements_once(db):
         ("northbridge_2026-11-20.xlsx", "Northbridge Custody", 10),
         ("helix_2026-11-20.csv", "Helix Exchange", 4),
         ("adler_2026-11-19.csv", "Bankhaus Adler", 2),
-        ("ledger_2026-11-20.csv", "Acme Ledger", 4),
+        ("ledger_2026-11-20.csv", "Acme Ledger", 7),
         ("prices_2026-11-20.csv", "Acme Prices", 4),
     ]
     with db.reading() as session:

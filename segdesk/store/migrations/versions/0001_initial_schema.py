@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 04:03:26.834178
+Create Date: 2026-11-24 04:36:17.277718
 """
 
 from alembic import op
@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('inputs', sa.Text(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('results', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_runs'))
     )

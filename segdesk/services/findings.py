@@ -1,0 +1,80 @@
+"""Working findings to a resolution, and signing a day off with four eyes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from segdesk.domain.problems import InputError
+from segdesk.services.identity import current_user
+from segdesk.services.reconciling import SignOffView, require_current
+from segdesk.store import repositories as repo
+from segdesk.store.audit import append_event
+from segdesk.store.engine import Database
+from segdesk.store.schema import Finding, FindingEvent, SignOff
+
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS = {
+    "acknowledge": (("open",), "acknowledged"),
+    "resolve": (("open", "acknowledged"), "resolved"),
+    "waive": (("open", "acknowledged"), "waived"),
+}
+
+
+def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, user: str | None = None) -> str:
+    """Move a finding along its life; returns the new status. Every step is audited."""
+    if action not in TRANSITIONS:
+        raise InputError(f"unknown action {action!r} (acknowledge, resolve or waive)")
+    if not comment.strip():
+        raise InputError(f"a comment is required to {action} a finding: say why")
+    user = user or current_user(db)
+    allowed, target = TRANSITIONS[action]
+    with db.transaction() as session:
+        finding = session.get(Finding, finding_id)
+        if finding is None:
+            raise InputError(f"no finding {finding_id}")
+        latest = repo.latest_run(session, finding.as_of)
+        if latest is not None and latest.id != finding.run_id:
+            raise InputError(
+                f"finding {finding_id} belongs to run {finding.run_id}, which run {latest.id} for "
+                f"{finding.as_of} has replaced; act on that run's findings (segdesk reconcile --as-of {finding.as_of})"
+            )
+        if "reviewer" in repo.sign_offs(session, finding.run_id):
+            raise InputError(
+                f"run {finding.run_id} for {finding.as_of} is approved and frozen; its findings can no longer change"
+            )
+        if finding.status not in allowed:
+            raise InputError(f"finding {finding_id} is {finding.status}; it cannot be {target} now")
+        before = finding.status
+        finding.status = target
+        session.add(FindingEvent(finding_id=finding.id, from_status=before, to_status=target, user=user,
+                                 at=dt.datetime.now(dt.UTC), comment=comment.strip()))
+        append_event(session, actor=user, action=f"finding.{action}", entity="finding", entity_id=finding.id,
+                     payload={"run": finding.run_id, "kind": finding.kind, "from": before, "to": target,
+                              "comment": comment.strip()})
+    return target
+
+
+def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None, comment: str = "") -> SignOffView:
+    """A preparer signs the day's run; then a different person approves it as reviewer."""
+    if role not in ("preparer", "reviewer"):
+        raise InputError(f"role must be preparer or reviewer, not {role!r}")
+    user = user or current_user(db)
+    with db.transaction() as session:
+        run = require_current(session, as_of)
+        signed = repo.sign_offs(session, run.id)
+        if role in signed:
+            raise InputError(f"run {run.id} for {as_of} is already signed as {role} by {signed[role].user}")
+        if role == "reviewer":
+            preparer = signed.get("preparer")
+            if preparer is None:
+                raise InputError(f"run {run.id} for {as_of} has no preparer sign-off yet; the preparer signs first")
+            if preparer.user.casefold() == user.casefold():
+                raise InputError(
+                    f"{user} prepared run {run.id}; a different person must review it (four eyes)"
+                )
+        at = dt.datetime.now(dt.UTC)
+        session.add(SignOff(run_id=run.id, role=role, user=user, at=at, comment=comment))
+        append_event(session, actor=user, action=f"sign_off.{role}", entity="run", entity_id=run.id,
+                     payload={"as_of": as_of.isoformat(), "role": role, "comment": comment,
+                              "fingerprint": run.fingerprint})
+    return SignOffView(role, user, at, comment)

@@ -1,0 +1,343 @@
+"""Reconciling an as-of date: load what was imported, run the checks, keep the run and its findings.
+
+A run is immutable once stored: its figures are kept as exact strings and its findings as rows.
+Re-running with the same inputs and chart returns the same run; anything changed makes a new run
+that carries over the status and history of findings that are still there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from segdesk.domain import model as m
+from segdesk.domain.problems import InputError
+from segdesk.domain.reconcile import Reconciliation, reconcile as run_checks
+from segdesk.ingest.numbers import format_amount
+from segdesk.services.identity import current_user
+from segdesk.services.overview import as_utc
+from segdesk.store import repositories as repo
+from segdesk.store.audit import append_event
+from segdesk.store.engine import Database
+from segdesk.store.schema import Finding, FindingEvent, ImportBatch, Run
+
+BASE_CURRENCY_SETTING = "base_currency"
+DEFAULT_BASE_CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class Step:
+    from_status: str | None
+    to_status: str
+    user: str
+    at: dt.datetime
+    comment: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    id: int
+    kind: str
+    severity: str
+    as_of: dt.date
+    sub_account: str | None
+    external_account: str | None
+    asset: str | None
+    amount: Decimal
+    message: str
+    status: str
+    evidence: tuple[m.Evidence, ...]
+    history: tuple[Step, ...]
+
+    @property
+    def unresolved(self) -> bool:
+        return self.status in ("open", "acknowledged")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    batch_id: int
+    file_name: str
+    sheet: str | None
+    sha256: str
+    rows: int
+    source: str
+    imported_by: str
+    imported_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SignOffView:
+    role: str
+    user: str
+    at: dt.datetime
+    comment: str
+
+
+@dataclass(frozen=True)
+class RunView:
+    run_id: int
+    as_of: dt.date
+    base_currency: str
+    created_by: str
+    created_at: dt.datetime
+    fingerprint: str
+    results: dict  # the stored figures, amounts as exact strings (see _results)
+    findings: tuple[FindingView, ...]
+    inputs: tuple[InputFile, ...]
+    sign_offs: dict[str, SignOffView]
+    reused: bool = False  # True when the inputs had not changed since this run
+
+    @property
+    def approved(self) -> bool:
+        return "reviewer" in self.sign_offs
+
+    @property
+    def open_critical(self) -> list[FindingView]:
+        return [f for f in self.findings if f.severity == m.CRITICAL and f.unresolved]
+
+
+# --- loading the inputs --------------------------------------------------------------------------
+
+
+def _load(session, as_of: dt.date) -> tuple[m.ReconciliationInputs, list, str]:  # type: ignore[no-untyped-def]
+    base = repo.get_setting(session, BASE_CURRENCY_SETTING, DEFAULT_BASE_CURRENCY)
+    subs = tuple(m.SubAccount(s.code, s.name, s.kind, s.client) for s in repo.sub_accounts(session))
+    rules = tuple(
+        m.MappingRule(r.external_account.source.name, r.external_account.account, r.reference, r.sub_account.code,
+                      r.valid_from, r.valid_to)
+        for r in repo.mappings(session)
+    )
+    statements = []
+    batches = {}
+    for st in repo.live_statements_until(session, as_of):
+        account = st.external_account
+        batches[st.batch.id] = st.batch
+        lines = tuple(
+            m.Line(
+                source=account.source.name,
+                source_kind=account.source.kind,
+                account=account.account,
+                designation=account.designation,
+                statement_date=st.as_of,
+                asset=ln.asset,
+                quantity=ln.quantity,
+                reference=ln.reference,
+                price=ln.price,
+                value=ln.value,
+                equity=ln.equity,
+                initial_margin=ln.initial_margin,
+                maintenance_margin=ln.maintenance_margin,
+                evidence=m.Evidence(st.batch.file_name, ln.sheet, ln.row),
+            )
+            for ln in st.lines
+        )
+        statements.append(m.Statement(account.source.name, account.source.kind, account.account, st.as_of, lines))
+    prices = tuple(m.PricePoint(p.asset, p.as_of, p.price) for p in repo.live_prices_until(session, as_of))
+    for batch in repo.price_batches_until(session, as_of):
+        batches[batch.id] = batch
+    tolerances = {t.asset: t.tolerance for t in repo.tolerances(session)}
+    inputs = m.ReconciliationInputs(as_of, base, subs, tuple(statements), rules, prices, tolerances)
+    used_batches = sorted(batches.values(), key=lambda b: b.id)
+    designations = sorted(
+        (a.source.name, a.account, a.designation or "") for a in repo.external_accounts(session)
+    )
+    fingerprint = _fingerprint(inputs, used_batches, designations)
+    return inputs, used_batches, fingerprint
+
+
+def _fingerprint(inputs: m.ReconciliationInputs, batches: list, designations: list) -> str:  # type: ignore[type-arg]
+    """Everything the answer depends on: the input files, the chart, tolerances, base currency."""
+    canonical = json.dumps(
+        {
+            "as_of": inputs.as_of.isoformat(),
+            "base": inputs.base_currency,
+            "batches": [[b.sha256, b.sheet, b.id] for b in batches],
+            "subs": sorted([s.code, s.kind] for s in inputs.sub_accounts),
+            "designations": designations,
+            "mappings": sorted(
+                [r.source, r.account, r.reference or "", r.sub_account, str(r.valid_from), str(r.valid_to)]
+                for r in inputs.mappings
+            ),
+            "tolerances": sorted([a, format_amount(t)] for a, t in inputs.tolerances.items()),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunView:
+    """The run for ``as_of``: the latest one if nothing it depends on changed, else a new one."""
+    user = user or current_user(db)
+    with db.transaction() as session:
+        inputs, batches, fingerprint = _load(session, as_of)
+        latest = repo.latest_run(session, as_of)
+        if latest is not None and latest.fingerprint == fingerprint:
+            return _view(session, latest, reused=True)
+        result = run_checks(inputs)
+        run = Run(
+            as_of=as_of,
+            base_currency=inputs.base_currency,
+            created_by=user,
+            created_at=dt.datetime.now(dt.UTC),
+            inputs=json.dumps([{"batch": b.id, "file": b.file_name, "sha256": b.sha256} for b in batches]),
+            fingerprint=fingerprint,
+            results=json.dumps(_results(result), sort_keys=True),
+        )
+        session.add(run)
+        session.flush()
+        carried = _carry_over(session, latest, result, run, user)
+        append_event(
+            session, actor=user, action="run.create", entity="run", entity_id=run.id,
+            payload={
+                "as_of": as_of.isoformat(),
+                "fingerprint": fingerprint,
+                "inputs": [b.sha256 for b in batches],
+                "findings": len(result.findings),
+                "carried_over": carried,
+                "previous_run": latest.id if latest else None,
+            },
+        )
+        return _view(session, run)
+
+
+def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run, user: str) -> int:  # type: ignore[no-untyped-def]
+    """Store the findings; one still present since the previous run keeps its status and history."""
+    earlier: dict[tuple, Finding] = {}  # type: ignore[type-arg]
+    if previous is not None:
+        for f in repo.findings_of_run(session, previous.id):
+            earlier[(f.kind, f.as_of.isoformat(), f.sub_account, f.external_account, f.asset)] = f
+    carried = 0
+    for found in result.findings:
+        before = earlier.get(found.key)
+        row = Finding(
+            run_id=run.id, kind=found.kind, severity=found.severity, as_of=found.as_of,
+            sub_account=found.sub_account, external_account=found.external_account, asset=found.asset,
+            amount=found.amount, message=found.message, status=before.status if before else "open",
+            evidence=json.dumps([{"file": e.file, "sheet": e.sheet, "row": e.row} for e in found.evidence]),
+        )
+        session.add(row)
+        session.flush()
+        if before is not None:
+            carried += 1
+            for step in repo.finding_events(session, before.id):
+                session.add(FindingEvent(finding_id=row.id, from_status=step.from_status, to_status=step.to_status,
+                                         user=step.user, at=step.at, comment=step.comment))
+    return carried
+
+
+def _amounts(obj: object) -> object:
+    if isinstance(obj, Decimal):
+        return format_amount(obj)
+    if isinstance(obj, dict):
+        return {k: _amounts(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_amounts(v) for v in obj]
+    return obj
+
+
+def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
+    seg = result.segregation
+    return _amounts({  # type: ignore[return-value]
+        "segregation": {"requirement": seg.requirement, "resources": seg.resources, "excess": seg.excess,
+                        "undermargined": seg.undermargined, "buffer": seg.buffer},
+        "by_currency": [
+            {"asset": c.asset, "quantity": c.quantity, "resources": c.resources, "requirement": c.requirement,
+             "excess": c.excess, "buffer": c.buffer}
+            for c in result.by_currency
+        ],
+        "sub_accounts": [
+            {"code": s.code, "name": s.name, "kind": s.kind, "equity": s.equity, "venue_equity": s.venue_equity,
+             "initial_margin": s.initial_margin, "maintenance_margin": s.maintenance_margin}
+            for s in result.sub_accounts
+        ],
+        "statements_used": [
+            {"external_account": f"{s.source}:{s.account}", "as_of": s.as_of.isoformat(), "lines": len(s.lines)}
+            for s in result.used
+        ],
+    })
+
+
+def _view(session, run: Run, reused: bool = False) -> RunView:  # type: ignore[no-untyped-def]
+    findings = []
+    for f in repo.findings_of_run(session, run.id):
+        history = tuple(
+            Step(e.from_status, e.to_status, e.user, as_utc(e.at), e.comment) for e in repo.finding_events(session, f.id)
+        )
+        evidence = tuple(m.Evidence(e["file"], e["sheet"], e["row"]) for e in json.loads(f.evidence))
+        findings.append(FindingView(f.id, f.kind, f.severity, f.as_of, f.sub_account, f.external_account, f.asset,
+                                    f.amount, f.message, f.status, evidence, history))
+    inputs = []
+    for item in json.loads(run.inputs):
+        batch = session.get(ImportBatch, item["batch"])
+        inputs.append(InputFile(batch.id, batch.file_name, batch.sheet or None, batch.sha256, batch.row_count,
+                                batch.source.name, batch.imported_by, as_utc(batch.imported_at)))
+    signs = {
+        role: SignOffView(role, s.user, as_utc(s.at), s.comment) for role, s in repo.sign_offs(session, run.id).items()
+    }
+    return RunView(run.id, run.as_of, run.base_currency, run.created_by, as_utc(run.created_at), run.fingerprint,
+                   json.loads(run.results), tuple(findings), tuple(inputs), signs, reused)
+
+
+def current_run(db: Database, as_of: dt.date) -> RunView | None:
+    with db.reading() as session:
+        run = repo.latest_run(session, as_of)
+        return None if run is None else _view(session, run)
+
+
+# --- the JSON of SPEC.md -------------------------------------------------------------------------
+
+
+def run_json(view: RunView) -> dict:  # type: ignore[type-arg]
+    seg = view.results["segregation"]
+    return {
+        "as_of": view.as_of.isoformat(),
+        "base_currency": view.base_currency,
+        "run_id": view.run_id,
+        "segregation": {k: seg[k] for k in ("requirement", "resources", "excess", "undermargined")},
+        "buffer": seg["buffer"],
+        "by_currency": view.results["by_currency"],
+        "sub_accounts": [
+            {"code": s["code"], "kind": s["kind"], "equity": s["equity"]} for s in view.results["sub_accounts"]
+        ],
+        "findings": [
+            {
+                "id": f.id,
+                "kind": f.kind,
+                "severity": f.severity,
+                "sub_account": f.sub_account,
+                "external_account": f.external_account,
+                "asset": f.asset,
+                "amount": format_amount(f.amount),
+                "status": f.status,
+                "message": f.message,
+                "evidence": [{"file": e.file, "sheet": e.sheet, "row": e.row} for e in f.evidence],
+            }
+            for f in view.findings
+        ],
+        "sign_offs": {
+            role: {"user": s.user, "at": s.at.isoformat(), "comment": s.comment} for role, s in view.sign_offs.items()
+        },
+    }
+
+
+def require_current(session, as_of: dt.date) -> Run:  # type: ignore[no-untyped-def]
+    """The latest run for ``as_of``, refused if its inputs changed since: it no longer says what is true."""
+    _, _, fingerprint = _load(session, as_of)
+    run = repo.latest_run(session, as_of)
+    if run is None:
+        raise InputError(f"no reconciliation for {as_of} yet; run `segdesk reconcile --as-of {as_of}` first")
+    if run.fingerprint != fingerprint:
+        raise InputError(
+            f"the statements or the chart changed since run {run.id} for {as_of}; run `segdesk reconcile "
+            f"--as-of {as_of}` again first"
+        )
+    return run
+
