@@ -8,20 +8,25 @@ from segdesk.domain.model import Line, MappingRule
 
 
 class MappingTable:
+    """Rules indexed by (source, account, reference): an omnibus account can carry thousands of
+    client references, and each line must find its own without scanning the others."""
+
     def __init__(self, rules: tuple[MappingRule, ...] | list[MappingRule]) -> None:
-        self._by_account: dict[tuple[str, str], list[MappingRule]] = defaultdict(list)
+        self._rules: dict[tuple[str, str, str | None], list[MappingRule]] = defaultdict(list)
         for rule in rules:
-            self._by_account[(rule.source, rule.account)].append(rule)
+            self._rules[(rule.source, rule.account, rule.reference)].append(rule)
+
+    def _valid(self, source: str, account: str, reference: str | None, day) -> str | None:  # type: ignore[no-untyped-def]
+        for rule in self._rules.get((source, account, reference), ()):
+            if rule.valid_on(day):
+                return rule.sub_account
+        return None
 
     def sub_account_of(self, line: Line) -> str | None:
         """A mapping whose reference equals the line's wins over a blank-reference mapping of the
         same account; windows are inclusive and judged on the statement's date."""
-        valid = [r for r in self._by_account.get((line.source, line.account), []) if r.valid_on(line.statement_date)]
         if line.reference is not None:
-            for rule in valid:
-                if rule.reference == line.reference:
-                    return rule.sub_account
-        for rule in valid:
-            if rule.reference is None:
-                return rule.sub_account
-        return None
+            found = self._valid(line.source, line.account, line.reference, line.statement_date)
+            if found is not None:
+                return found
+        return self._valid(line.source, line.account, None, line.statement_date)

@@ -106,47 +106,38 @@ class RunView:
 def _load(session, as_of: dt.date) -> tuple[m.ReconciliationInputs, list, str]:  # type: ignore[no-untyped-def]
     base = repo.get_setting(session, BASE_CURRENCY_SETTING, DEFAULT_BASE_CURRENCY)
     subs = tuple(m.SubAccount(s.code, s.name, s.kind, s.client) for s in repo.sub_accounts(session))
-    rules = tuple(
-        m.MappingRule(r.external_account.source.name, r.external_account.account, r.reference, r.sub_account.code,
-                      r.valid_from, r.valid_to)
-        for r in repo.mappings(session)
-    )
+    rules = tuple(m.MappingRule(*row) for row in repo.mapping_rows(session))
     statements = []
-    batches = {}
-    for st in repo.live_statements_until(session, as_of):
-        account = st.external_account
-        batches[st.batch.id] = st.batch
-        lines = tuple(
-            m.Line(
-                source=account.source.name,
-                source_kind=account.source.kind,
-                account=account.account,
-                designation=account.designation,
-                statement_date=st.as_of,
-                asset=ln.asset,
-                quantity=ln.quantity,
-                reference=ln.reference,
-                price=ln.price,
-                value=ln.value,
-                equity=ln.equity,
-                initial_margin=ln.initial_margin,
-                maintenance_margin=ln.maintenance_margin,
-                evidence=m.Evidence(st.batch.file_name, ln.sheet, ln.row),
-            )
-            for ln in st.lines
-        )
-        statements.append(m.Statement(account.source.name, account.source.kind, account.account, st.as_of, lines))
+    batch_ids: set[int] = set()
+    current: list[m.Line] = []
+    previous: tuple | None = None  # type: ignore[type-arg]
+    for row in repo.live_statement_rows(session, as_of):
+        (statement_id, batch_id, source, kind, account, designation, day, file_name, sheet, number, reference,
+         asset, quantity, price, value, equity, im, mm) = row
+        if previous is not None and previous[0] != statement_id:
+            statements.append(_statement(previous, current))
+            current = []
+        previous = row
+        batch_ids.add(batch_id)
+        current.append(m.Line(source, kind, account, designation, day, asset, quantity,
+                              m.Evidence(file_name, sheet, number), reference, price, value, equity, im, mm))
+    if previous is not None:
+        statements.append(_statement(previous, current))
     prices = tuple(m.PricePoint(p.asset, p.as_of, p.price) for p in repo.live_prices_until(session, as_of))
-    for batch in repo.price_batches_until(session, as_of):
-        batches[batch.id] = batch
+    batch_ids |= {b.id for b in repo.price_batches_until(session, as_of)}
     tolerances = {t.asset: t.tolerance for t in repo.tolerances(session)}
     inputs = m.ReconciliationInputs(as_of, base, subs, tuple(statements), rules, prices, tolerances)
-    used_batches = sorted(batches.values(), key=lambda b: b.id)
+    used_batches = repo.batches_by_id(session, batch_ids)
     designations = sorted(
         (a.source.name, a.account, a.designation or "") for a in repo.external_accounts(session)
     )
     fingerprint = _fingerprint(inputs, used_batches, designations)
     return inputs, used_batches, fingerprint
+
+
+def _statement(first_row: tuple, lines: list[m.Line]) -> m.Statement:  # type: ignore[type-arg]
+    _, _, source, kind, account, _, day = first_row[:7]
+    return m.Statement(source, kind, account, day, tuple(lines))
 
 
 def _fingerprint(inputs: m.ReconciliationInputs, batches: list, designations: list) -> str:  # type: ignore[type-arg]
@@ -214,23 +205,27 @@ def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run,
     if previous is not None:
         for f in repo.findings_of_run(session, previous.id):
             earlier[(f.kind, f.as_of.isoformat(), f.sub_account, f.external_account, f.asset)] = f
-    carried = 0
-    for found in result.findings:
-        before = earlier.get(found.key)
-        row = Finding(
+    rows = [
+        Finding(
             run_id=run.id, kind=found.kind, severity=found.severity, as_of=found.as_of,
             sub_account=found.sub_account, external_account=found.external_account, asset=found.asset,
-            amount=found.amount, message=found.message, status=before.status if before else "open",
+            amount=found.amount, message=found.message,
+            status=earlier[found.key].status if found.key in earlier else "open",
             evidence=json.dumps([{"file": e.file, "sheet": e.sheet, "row": e.row} for e in found.evidence]),
         )
-        session.add(row)
-        session.flush()
-        if before is not None:
-            carried += 1
-            for step in repo.finding_events(session, before.id):
-                session.add(FindingEvent(finding_id=row.id, from_status=step.from_status, to_status=step.to_status,
-                                         user=step.user, at=step.at, comment=step.comment))
-    return carried
+        for found in result.findings
+    ]
+    session.add_all(rows)
+    session.flush()
+    carried = [(row, earlier[found.key]) for row, found in zip(rows, result.findings, strict=True) if found.key in earlier]
+    history = repo.events_of_findings(session, [before.id for _, before in carried])
+    for row, before in carried:
+        session.add_all(
+            FindingEvent(finding_id=row.id, from_status=e.from_status, to_status=e.to_status, user=e.user, at=e.at,
+                         comment=e.comment)
+            for e in history[before.id]
+        )
+    return len(carried)
 
 
 def _amounts(obj: object) -> object:
@@ -267,10 +262,10 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
 
 def _view(session, run: Run, reused: bool = False) -> RunView:  # type: ignore[no-untyped-def]
     findings = []
-    for f in repo.findings_of_run(session, run.id):
-        history = tuple(
-            Step(e.from_status, e.to_status, e.user, as_utc(e.at), e.comment) for e in repo.finding_events(session, f.id)
-        )
+    rows = repo.findings_of_run(session, run.id)
+    events = repo.events_of_findings(session, [f.id for f in rows])
+    for f in rows:
+        history = tuple(Step(e.from_status, e.to_status, e.user, as_utc(e.at), e.comment) for e in events[f.id])
         evidence = tuple(m.Evidence(e["file"], e["sheet"], e["row"]) for e in json.loads(f.evidence))
         findings.append(FindingView(f.id, f.kind, f.severity, f.as_of, f.sub_account, f.external_account, f.asset,
                                     f.amount, f.message, f.status, evidence, history))

@@ -156,21 +156,46 @@ def mappings(session: Session) -> list[Mapping]:
 # --- reconciliation inputs -----------------------------------------------------------------------
 
 
-def live_statements_until(session: Session, as_of: dt.date) -> list[Statement]:
-    """Every statement dated on or before ``as_of`` that no later import replaced, lines loaded."""
-    from sqlalchemy.orm import selectinload
-
-    return list(
-        session.scalars(
-            select(Statement)
-            .where(Statement.as_of <= as_of, Statement.superseded_by_id.is_(None))
-            .options(
-                selectinload(Statement.external_account).selectinload(ExternalAccount.source),
-                selectinload(Statement.batch),
-                selectinload(Statement.lines),
-            )
+def live_statement_rows(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
+    """Every line of every statement dated on or before ``as_of`` that no later import replaced,
+    as plain rows in one query (a reconciliation reads millions; ORM objects would cost minutes):
+    (statement id, batch id, source, source kind, account, designation, statement date, file,
+    sheet, row, reference, asset, quantity, price, value, equity, initial margin, maintenance margin).
+    """
+    query = (
+        select(
+            Statement.id, Statement.batch_id, Source.name, Source.kind, ExternalAccount.account,
+            ExternalAccount.designation, Statement.as_of, ImportBatch.file_name, StatementLine.sheet,
+            StatementLine.row, StatementLine.reference, StatementLine.asset, StatementLine.quantity,
+            StatementLine.price, StatementLine.value, StatementLine.equity, StatementLine.initial_margin,
+            StatementLine.maintenance_margin,
         )
+        .select_from(StatementLine)
+        .join(Statement, StatementLine.statement_id == Statement.id)
+        .join(ExternalAccount, Statement.external_account_id == ExternalAccount.id)
+        .join(Source, ExternalAccount.source_id == Source.id)
+        .join(ImportBatch, Statement.batch_id == ImportBatch.id)
+        .where(Statement.as_of <= as_of, Statement.superseded_by_id.is_(None))
+        .order_by(Statement.id, StatementLine.row)
     )
+    return list(session.execute(query).tuples())
+
+
+def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
+    """(source, account, reference, sub-account code, valid from, valid to) for every mapping."""
+    query = (
+        select(Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code, Mapping.valid_from,
+               Mapping.valid_to)
+        .select_from(Mapping)
+        .join(ExternalAccount, Mapping.external_account_id == ExternalAccount.id)
+        .join(Source, ExternalAccount.source_id == Source.id)
+        .join(SubAccount, Mapping.sub_account_id == SubAccount.id)
+    )
+    return list(session.execute(query).tuples())
+
+
+def batches_by_id(session: Session, ids: set[int]) -> list[ImportBatch]:
+    return list(session.scalars(select(ImportBatch).where(ImportBatch.id.in_(sorted(ids))).order_by(ImportBatch.id)))
 
 
 def live_prices_until(session: Session, as_of: dt.date) -> list[Price]:
@@ -205,10 +230,17 @@ def findings_of_run(session: Session, run_id: int) -> list[Finding]:
     return list(session.scalars(select(Finding).where(Finding.run_id == run_id).order_by(Finding.id)))
 
 
-def finding_events(session: Session, finding_id: int) -> list[FindingEvent]:
-    return list(
-        session.scalars(select(FindingEvent).where(FindingEvent.finding_id == finding_id).order_by(FindingEvent.id))
-    )
+def events_of_findings(session: Session, finding_ids: list[int]) -> dict[int, list[FindingEvent]]:
+    """Every finding's history in one query, oldest step first."""
+    found: dict[int, list[FindingEvent]] = {i: [] for i in finding_ids}
+    for start in range(0, len(finding_ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = finding_ids[start:start + 900]
+        rows = session.scalars(
+            select(FindingEvent).where(FindingEvent.finding_id.in_(chunk)).order_by(FindingEvent.id)
+        )
+        for event in rows:
+            found[event.finding_id].append(event)
+    return found
 
 
 def sign_offs(session: Session, run_id: int) -> dict[str, SignOff]:

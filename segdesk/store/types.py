@@ -59,4 +59,6 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(_plain(Decimal(str(value))))
+        if isinstance(value, str):  # SQLite: our own plain text, already canonical
+            return Decimal(value)
+        return Decimal(_plain(Decimal(str(value))))  # PostgreSQL: NUMERIC's 18 trailing places dropped
