@@ -56,7 +56,7 @@ def ensure_venv() -> None:
     say("installing pinned dependencies (first run only; a few minutes)")
     pip = (PYTHON, "-m", "pip", "--disable-pip-version-check", "-q")
     run(*pip, "install", "--upgrade", "pip", "setuptools>=77", "wheel")
-    run(*pip, "install", "-c", CONSTRAINTS, "-e", ".[test]")
+    run(*pip, "install", "-c", CONSTRAINTS, "-e", ".[test,bench]")
     STAMP.write_text(want)
 
 

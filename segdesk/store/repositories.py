@@ -178,7 +178,7 @@ def live_statement_rows(session: Session, as_of: dt.date) -> list[tuple]:  # typ
         .where(Statement.as_of <= as_of, Statement.superseded_by_id.is_(None))
         .order_by(Statement.id, StatementLine.row)
     )
-    return list(session.execute(query).tuples())
+    return list(session.execute(query))  # Rows unpack like tuples
 
 
 def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
@@ -191,7 +191,7 @@ def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
         .join(Source, ExternalAccount.source_id == Source.id)
         .join(SubAccount, Mapping.sub_account_id == SubAccount.id)
     )
-    return list(session.execute(query).tuples())
+    return list(session.execute(query))  # Rows unpack like tuples
 
 
 def batches_by_id(session: Session, ids: set[int]) -> list[ImportBatch]:

@@ -25,3 +25,26 @@ def test_demo_loads_its_chart_and_statements_once(db):
     again = load_demo(db)
     assert not again.loaded
     assert len(list_imports(db)) == 5
+
+
+def test_the_demo_fund_reconciles_to_a_handful_of_meaningful_findings(db):
+    import datetime as dt
+
+    from segdesk.services.reconciling import reconcile
+
+    load_demo(db)
+    view = reconcile(db, dt.date(2026, 11, 20), user="demo")
+    found = sorted((f.kind, f.severity, f.sub_account or "-", f.external_account or "-", f.asset or "-",
+                    str(f.amount)) for f in view.findings)
+    assert found == sorted([
+        ("commingling", "critical", "-", "Northbridge Custody:0012345-01", "-", "75000"),
+        ("commingling", "critical", "-", "Northbridge Custody:0077001-00", "-", "30000"),
+        ("commingling", "critical", "C-ALPHA", "Northbridge Custody:0077001-00", "-", "30000"),
+        ("commingling", "high", "P-HOUSE", "Northbridge Custody:0012345-01", "-", "75000"),
+        ("margin_shortfall", "critical", "C-GAMMA", "Helix Exchange:gamma-sub", "-", "11997.6"),
+        ("balance_break", "high", "C-ALPHA", "-", "BTC", "9725.05"),
+        ("client_deficit", "high", "C-BETA", "-", "-", "45000.1"),
+        ("missing_price", "high", "C-GAMMA", "Northbridge Custody:0012345-02", "SOL", "0"),
+        ("unmapped_balance", "high", "-", "Northbridge Custody:0012345-01", "USD", "12000"),
+        ("stale_statement", "medium", "-", "Bankhaus Adler:000123", "-", "0"),
+    ])
