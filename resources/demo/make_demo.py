@@ -68,6 +68,7 @@ def chart() -> None:
                 ["Acme Ledger", "GL-CLIENT", "ALPHA", "C-ALPHA", None, None],
                 ["Acme Ledger", "GL-CLIENT", "BETA", "C-BETA", None, None],
                 ["Acme Ledger", "GL-CLIENT", "GAMMA", "C-GAMMA", None, None],
+                ["Acme Ledger", "GL-CLIENT", "DELTA", "C-DELTA", None, None],
             ],
         ),
     }
@@ -159,7 +160,9 @@ def texts() -> None:
         "GL-CLIENT,BETA,USD,-45000.10\n"
         "GL-CLIENT,GAMMA,USD,400000.00\n"
         "GL-CLIENT,GAMMA,SOL,1500\n"
-        "GL-CLIENT,GAMMA,USDT,18000.00\n",
+        "GL-CLIENT,GAMMA,USDT,18000.00\n"
+        "GL-CLIENT,DELTA,EUR,1250000.00\n"
+        "GL-CLIENT,DELTA,CHF,-12500.50\n",
         encoding="utf-8",
     )
     (HERE / "prices_2026-11-20.csv").write_text(

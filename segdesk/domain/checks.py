@@ -37,6 +37,13 @@ class Placed:
     line: Line
     sub_account: str | None
     value: Decimal | None
+    priced: bool = True  # a price was found (the line's own or the book's)
+
+    @property
+    def unvalued(self) -> bool:
+        """Something on this line needs a price it does not have: its base value, or (equity and
+        margins are in asset units) a margin field."""
+        return self.value is None or (self.line.has_margin and not self.priced)
 
     @property
     def worth(self) -> Decimal:
@@ -92,7 +99,7 @@ def find_stale_statements(statements: list[Statement], as_of: dt.date) -> list[F
 def find_missing_prices(placed: list[Placed], as_of: dt.date, base_currency: str) -> list[Finding]:
     groups: dict[tuple[str | None, str, str], list[Placed]] = defaultdict(list)
     for p in placed:
-        if p.value is None:
+        if p.unvalued:
             groups[(p.sub_account, p.line.external_account, p.line.asset)].append(p)
     return [
         Finding(
@@ -103,7 +110,8 @@ def find_missing_prices(placed: list[Placed], as_of: dt.date, base_currency: str
             sub_account=sub,
             external_account=account,
             asset=asset,
-            message=f"no {asset} price on or before {as_of} to value {account} in {base_currency}; the balance is left out",
+            message=(f"no {asset} price on or before {as_of} to value {account} in {base_currency}; "
+                     "what needs it is left out"),
             evidence=_evidence(items),
         )
         for (sub, account, asset), items in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0] or ""))
@@ -114,6 +122,8 @@ def find_missing_prices(placed: list[Placed], as_of: dt.date, base_currency: str
 
 
 def find_unmapped_balances(placed: list[Placed], as_of: dt.date) -> list[Finding]:
+    """Lines nobody owns. A ledger line that maps nowhere is raised too (amount 0: ledger lines are
+    no money held), since it cannot be compared with what custodians report."""
     groups: dict[tuple[str, str], list[Placed]] = defaultdict(list)
     for p in placed:
         if p.sub_account is None:
@@ -122,15 +132,20 @@ def find_unmapped_balances(placed: list[Placed], as_of: dt.date) -> list[Finding
     for (account, asset), items in sorted(groups.items()):
         refs = sorted({p.line.reference for p in items if p.line.reference})
         which = f" (reference {', '.join(refs)})" if refs else ""
+        ledger = items[0].line.source_kind == "ledger"
         findings.append(
             Finding(
                 kind="unmapped_balance",
                 severity=HIGH,
                 as_of=as_of,
-                amount=sum((p.worth for p in items), ZERO),
+                amount=ZERO if ledger else sum((p.worth for p in items), ZERO),
                 external_account=account,
                 asset=asset,
-                message=f"{asset} in {account}{which} maps to no sub-account: its owner is unknown, so it cannot be segregated",
+                message=(
+                    f"ledger {asset} in {account}{which} maps to no sub-account: it cannot be compared with statements"
+                    if ledger else
+                    f"{asset} in {account}{which} maps to no sub-account: its owner is unknown, so it cannot be segregated"
+                ),
                 evidence=_evidence(items),
             )
         )
@@ -218,9 +233,12 @@ def venue_margins(placed: list[Placed], book: PriceBook) -> list[VenueMargin]:
         equity = im = mm = ZERO
         for p in items:
             line = p.line
-            # Equity column, else the line's value; margins at the line's price. Unpriced lines
-            # count as nothing here: they carry their own missing_price finding.
-            equity += p.worth
+            # Base-valued equity, else the line's value (SPEC.md); margins at the line's price.
+            # What cannot be priced counts as nothing here: it carries its own missing_price finding.
+            if line.equity is not None:
+                equity += valued(line.equity, line, book) or ZERO
+            else:
+                equity += p.worth
             im += valued(line.initial_margin, line, book) or ZERO
             mm += valued(line.maintenance_margin, line, book) or ZERO
         margins.append(VenueMargin(sub, account, equity, im, mm, _evidence(items)))
@@ -296,12 +314,13 @@ def find_segregation_shortfalls(figures: SegregationFigures, as_of: dt.date) -> 
 
 
 def find_balance_breaks(
-    placed: list[Placed], book: PriceBook, tolerances: dict[str, Decimal], as_of: dt.date
+    placed: list[Placed], book: PriceBook, tolerances: dict[str, Decimal], kinds: dict[str, str], as_of: dt.date
 ) -> list[Finding]:
     """Custodian/exchange quantity against the ledger's, per (sub-account, asset).
 
-    Only sub-accounts the ledger speaks of are compared: with no ledger line at all for a
-    sub-account there is nothing to break against (a careful reading of SPEC.md; see docs).
+    With no ledger at all there is nothing to compare. Once a ledger is in use, every client
+    sub-account is compared (a client the ledger leaves out books as zero); proprietary and buffer
+    sub-accounts only where the ledger speaks of them, since many firms keep a client-money ledger.
     """
     reported: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     booked: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
@@ -318,6 +337,8 @@ def find_balance_breaks(
         else:
             reported[key] += p.line.quantity
     findings = []
+    if in_ledger:
+        in_ledger |= {code for code, kind in kinds.items() if kind == CLIENT}
     for key in sorted(set(reported) | set(booked)):
         sub, asset = key
         if sub not in in_ledger:

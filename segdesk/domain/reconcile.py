@@ -36,7 +36,7 @@ from segdesk.domain.model import (
     SubAccount,
 )
 from segdesk.domain.selection import select_statements
-from segdesk.domain.valuation import PriceBook, base_value
+from segdesk.domain.valuation import PriceBook, base_value, line_price
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,14 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
     book = PriceBook.build(inputs.prices, as_of, inputs.base_currency)
     table = MappingTable(inputs.mappings)
     placed = [
-        Placed(line, table.sub_account_of(line), base_value(line, book)) for s in used for line in s.lines
+        Placed(line, table.sub_account_of(line), base_value(line, book), line_price(line, book) is not None)
+        for s in used
+        for line in s.lines
     ]
-    # Ledger lines only feed balance_break: no part of equity, resources, commingling or prices.
+    # Ledger lines only feed balance_break (and are named when unmapped): no part of equity,
+    # resources, commingling or prices.
     held = [p for p in placed if p.line.source_kind != LEDGER]
+    ledger = [p for p in placed if p.line.source_kind == LEDGER]
     kinds = {s.code: s.kind for s in inputs.sub_accounts}
     equity = sub_account_equity(held, kinds)
     margins = venue_margins(held, book)
@@ -110,10 +114,11 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
     findings = [
         *find_commingling(held, kinds, as_of),
         *find_unmapped_balances(held, as_of),
+        *find_unmapped_balances(ledger, as_of),
         *find_client_deficits(equity, kinds, held, as_of),
         *find_margin_breaches(margins, kinds, as_of),
         *find_segregation_shortfalls(figures, as_of),
-        *find_balance_breaks(placed, book, inputs.tolerances, as_of),
+        *find_balance_breaks(placed, book, inputs.tolerances, kinds, as_of),
         *find_stale_statements(used, as_of),
         *find_missing_prices(held, as_of, inputs.base_currency),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from segdesk.domain.problems import InputError
-from segdesk.services.identity import current_user
+from segdesk.services.identity import current_user, person, same_person
 from segdesk.services.reconciling import SignOffView, require_current
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -26,7 +26,7 @@ def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, 
         raise InputError(f"unknown action {action!r} (acknowledge, resolve or waive)")
     if not comment.strip():
         raise InputError(f"a comment is required to {action} a finding: say why")
-    user = user or current_user(db)
+    user = person(user or current_user(db))
     allowed, target = TRANSITIONS[action]
     with db.transaction() as session:
         finding = session.get(Finding, finding_id)
@@ -58,7 +58,7 @@ def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None
     """A preparer signs the day's run; then a different person approves it as reviewer."""
     if role not in ("preparer", "reviewer"):
         raise InputError(f"role must be preparer or reviewer, not {role!r}")
-    user = user or current_user(db)
+    user = person(user or current_user(db))
     with db.transaction() as session:
         run = require_current(session, as_of)
         signed = repo.sign_offs(session, run.id)
@@ -68,7 +68,7 @@ def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None
             preparer = signed.get("preparer")
             if preparer is None:
                 raise InputError(f"run {run.id} for {as_of} has no preparer sign-off yet; the preparer signs first")
-            if preparer.user.casefold() == user.casefold():
+            if same_person(preparer.user, user):
                 raise InputError(
                     f"{user} prepared run {run.id}; a different person must review it (four eyes)"
                 )

@@ -17,7 +17,7 @@ from segdesk.domain import model as m
 from segdesk.domain.problems import InputError
 from segdesk.domain.reconcile import Reconciliation, reconcile as run_checks
 from segdesk.ingest.numbers import format_amount
-from segdesk.services.identity import current_user
+from segdesk.services.identity import current_user, person
 from segdesk.services.overview import as_utc
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -166,9 +166,15 @@ def _fingerprint(inputs: m.ReconciliationInputs, batches: list, designations: li
 
 def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunView:
     """The run for ``as_of``: the latest one if nothing it depends on changed, else a new one."""
-    user = user or current_user(db)
+    user = person(user or current_user(db))
     with db.transaction() as session:
         inputs, batches, fingerprint = _load(session, as_of)
+        if not any(s.source_kind != "ledger" for s in inputs.statements):
+            # An empty day would come out clean and could be signed off: refuse instead.
+            raise InputError(
+                f"no custodian or exchange statement is dated on or before {as_of}; import the day's "
+                "statements first"
+            )
         latest = repo.latest_run(session, as_of)
         if latest is not None and latest.fingerprint == fingerprint:
             return _view(session, latest, reused=True)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from segdesk.store.types import Money
+from segdesk.store.types import COMPUTED_INTEGER_DIGITS, COMPUTED_PLACES, Money
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -229,7 +229,8 @@ class Finding(Base):
     sub_account: Mapped[str | None] = mapped_column(String(100))
     external_account: Mapped[str | None] = mapped_column(String(401))
     asset: Mapped[str | None] = mapped_column(String(50))
-    amount: Mapped[Decimal] = mapped_column(Money)
+    # quantity x price: up to 36 decimal places, kept exact
+    amount: Mapped[Decimal] = mapped_column(Money(places=COMPUTED_PLACES, integer_digits=COMPUTED_INTEGER_DIGITS))
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
     # JSON list of {"file", "sheet", "row"}.

@@ -10,6 +10,8 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 MONEY_PLACES = 18
 MONEY_INTEGER_DIGITS = 20  # NUMERIC(38,18)
+# A computed amount: a 20+18-digit quantity times an 18-place price, summed.
+COMPUTED_PLACES, COMPUTED_INTEGER_DIGITS = 36, 42
 
 
 def _plain(d: Decimal) -> str:
@@ -23,20 +25,29 @@ def _plain(d: Decimal) -> str:
 
 
 class Money(TypeDecorator[Decimal]):
-    """An exact Decimal with up to 18 decimal places.
+    """An exact Decimal: by default up to 18 decimal places and 20 digits before the point.
 
     SQLite has no exact decimal type (its NUMERIC affinity silently turns values into binary
     floats), so the value is stored as text there; PostgreSQL gets NUMERIC(38,18). Either way
-    what comes back equals what went in, digit for digit.
+    what comes back equals what went in, digit for digit. Computed amounts (a quantity with 18
+    places times a price with 18) need twice that: ``Money(places=36, integer_digits=42)``.
     """
 
     impl = String(60)
     cache_ok = True
 
+    def __init__(self, places: int = MONEY_PLACES, integer_digits: int = MONEY_INTEGER_DIGITS) -> None:
+        super().__init__(length=places + integer_digits + 3)
+        self.places = places
+        self.integer_digits = integer_digits
+
+    def __repr__(self) -> str:  # how Alembic writes the type into migrations
+        return f"Money(places={self.places}, integer_digits={self.integer_digits})"
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[object]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(38, MONEY_PLACES, asdecimal=True))
-        return dialect.type_descriptor(String(60))
+            return dialect.type_descriptor(Numeric(self.places + self.integer_digits, self.places, asdecimal=True))
+        return dialect.type_descriptor(String(self.places + self.integer_digits + 3))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> object:
         if value is None:
@@ -48,10 +59,10 @@ class Money(TypeDecorator[Decimal]):
             raise ValueError(f"money must be finite, got {value}")
         plain = _plain(value)  # exact text: no Decimal arithmetic, which would round at 28 digits
         whole, _, fraction = plain.lstrip("-").partition(".")
-        if len(fraction) > MONEY_PLACES:
-            raise ValueError(f"{value} has more than {MONEY_PLACES} decimal places")
-        if len(whole.lstrip("0")) > MONEY_INTEGER_DIGITS:
-            raise ValueError(f"{value} has more than {MONEY_INTEGER_DIGITS} digits before the decimal point")
+        if len(fraction) > self.places:
+            raise ValueError(f"{value} has more than {self.places} decimal places")
+        if len(whole.lstrip("0")) > self.integer_digits:
+            raise ValueError(f"{value} has more than {self.integer_digits} digits before the decimal point")
         if dialect.name == "postgresql":
             return value
         return plain

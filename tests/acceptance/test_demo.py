@@ -14,14 +14,14 @@ def test_demo_loads_its_chart_and_statements_once(db):
         ("northbridge_2026-11-20.xlsx", "Northbridge Custody", 10),
         ("helix_2026-11-20.csv", "Helix Exchange", 4),
         ("adler_2026-11-19.csv", "Bankhaus Adler", 2),
-        ("ledger_2026-11-20.csv", "Acme Ledger", 7),
+        ("ledger_2026-11-20.csv", "Acme Ledger", 9),
         ("prices_2026-11-20.csv", "Acme Prices", 4),
     ]
     with db.reading() as session:
         assert [s.code for s in repo.sub_accounts(session)] == [
             "B-BUFFER", "C-ALPHA", "C-BETA", "C-DELTA", "C-GAMMA", "P-HOUSE",
         ]
-        assert len(repo.mappings(session)) == 14
+        assert len(repo.mappings(session)) == 15
     again = load_demo(db)
     assert not again.loaded
     assert len(list_imports(db)) == 5

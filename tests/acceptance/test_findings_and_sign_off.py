@@ -100,3 +100,34 @@ def test_acting_on_a_replaced_runs_finding_is_refused(db, day, tmp_path):
     assert "unmapped_balance" not in {f.kind for f in rerun.findings}
     with pytest.raises(InputError, match=f"which run {rerun.run_id} for 2026-11-20 has replaced"):
         act_on_finding(db, _finding(day, "unmapped_balance").id, "resolve", "mapped", user="ann")
+
+
+def test_four_eyes_are_not_fooled_by_spacing_or_case(db, day):
+    sign_off(db, D, "preparer", user="alice")
+    for disguise in ("alice ", " Alice", "ALICE", "a\u200blice".replace("\u200b", "")):
+        with pytest.raises(InputError, match="a different person must review it"):
+            sign_off(db, D, "reviewer", user=disguise)
+    with pytest.raises(InputError, match="a person's name is required"):
+        sign_off(db, D, "reviewer", user="   ")
+
+
+def test_a_day_without_statements_is_refused_not_signed_off_clean(db, day):
+    with pytest.raises(InputError, match="no custodian or exchange statement is dated on or before 2026-11-01"):
+        reconcile(db, dt.date(2026, 11, 1), user="ann")
+
+
+def test_a_finding_amount_with_36_decimal_places_is_stored_exactly(db, tmp_path):
+    from decimal import Decimal
+
+    from segdesk.services.importing import import_statement
+
+    load_demo(db)
+    extra = tmp_path / "helix_zeta.csv"
+    extra.write_text("account,asset,balance,equity,initial_margin,maintenance_margin\n"
+                     "zeta-sub,BTC,0.123456789012345671,,,\n", encoding="utf-8")
+    from segdesk.services.demo import DEMO_DIR
+
+    import_statement(db, extra, DEMO_DIR / "profiles" / "helix.toml", user="ann")
+    view = reconcile(db, D, user="ann")
+    zeta = next(f for f in view.findings if f.kind == "unmapped_balance" and f.external_account.endswith("zeta-sub"))
+    assert zeta.amount == Decimal("0.123456789012345671") * Decimal("97250.50")

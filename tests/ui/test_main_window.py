@@ -52,4 +52,4 @@ def test_newest_import_is_listed_first(qtbot, db):
         "northbridge_2026-11-20.xlsx",
     ]
     window.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)  # rows, as numbers
-    assert [proxy.index(r, 4).data() for r in range(proxy.rowCount())] == ["10", "7", "4", "4", "2"]
+    assert [proxy.index(r, 4).data() for r in range(proxy.rowCount())] == ["10", "9", "4", "4", "2"]

@@ -254,3 +254,38 @@ def test_large_amounts_times_precise_prices_stay_exact_beyond_28_digits():
     result = run(line("Bank", "SEG-A", "WEI", quantity), line("Bank", "SEG-A", "USD", "0.000000000000000001"),
                  prices=prices)
     assert str(result.segregation.resources) == "12.345678901234567891123456789012345678"
+
+
+# --- found in review ---------------------------------------------------------------------------
+
+
+def test_venue_equity_is_the_base_valued_equity_column_before_value():
+    result = run(line("Venue", "alpha-sub", "BTC", "10", value="500000", equity="1", initial_margin="3",
+                      maintenance_margin="2"))
+    assert only(result, "margin_shortfall").amount == Decimal("50000")  # MM 100,000 - equity 50,000
+
+
+def test_margin_fields_without_a_price_are_a_missing_price_not_silence():
+    result = run(line("Venue", "alpha-sub", "ETH", "10", value="30000", initial_margin="12", maintenance_margin="11"))
+    finding = only(result, "missing_price")
+    assert (finding.sub_account, finding.external_account, finding.asset) == ("C-ALPHA", "Venue:alpha-sub", "ETH")
+
+
+def test_an_unmapped_ledger_line_is_named_with_amount_zero():
+    result = run(line("Bank", "OMNI", "USD", "10", ref="ALPHA"), line("Ledger", "GL", "USD", "750000", ref="GAMMA"),
+                 line("Ledger", "GL", "USD", "10", ref="ALPHA"))
+    finding = only(result, "unmapped_balance")
+    assert (finding.external_account, finding.asset, finding.amount) == ("Ledger:GL", "USD", Decimal("0"))
+
+
+def test_once_a_ledger_is_in_use_a_client_it_leaves_out_books_as_zero():
+    result = run(line("Bank", "OMNI", "USD", "500", ref="BETA"), line("Bank", "OMNI", "USD", "10", ref="ALPHA"),
+                 line("Ledger", "GL", "USD", "10", ref="ALPHA"))
+    finding = only(result, "balance_break")
+    assert (finding.sub_account, finding.asset, finding.amount) == ("C-BETA", "USD", Decimal("500"))
+
+
+def test_a_computed_amount_keeps_all_its_decimal_places():
+    prices = (PricePoint("BTC", D, Decimal("97250.50")),)
+    result = run(line("Bank", "OMNI", "BTC", "0.123456789012345671", ref="ZETA"), prices=prices)
+    assert only(result, "unmapped_balance").amount == Decimal("0.123456789012345671") * Decimal("97250.50")
