@@ -105,7 +105,7 @@ class RunView:
 
 def _load(session, as_of: dt.date) -> tuple[m.ReconciliationInputs, list, str]:  # type: ignore[no-untyped-def]
     base = repo.get_setting(session, BASE_CURRENCY_SETTING, DEFAULT_BASE_CURRENCY)
-    subs = tuple(m.SubAccount(s.code, s.name, s.kind, s.client) for s in repo.sub_accounts(session))
+    subs = tuple(m.SubAccount(*row) for row in repo.sub_account_rows(session))
     rules = tuple(m.MappingRule(*row) for row in repo.mapping_rows(session))
     statements = []
     batch_ids: set[int] = set()
@@ -128,9 +128,7 @@ def _load(session, as_of: dt.date) -> tuple[m.ReconciliationInputs, list, str]: 
     tolerances = {t.asset: t.tolerance for t in repo.tolerances(session)}
     inputs = m.ReconciliationInputs(as_of, base, subs, tuple(statements), rules, prices, tolerances)
     used_batches = repo.batches_by_id(session, batch_ids)
-    designations = sorted(
-        (a.source.name, a.account, a.designation or "") for a in repo.external_accounts(session)
-    )
+    designations = [(source, account, designation or "") for source, account, designation in repo.designation_rows(session)]
     fingerprint = _fingerprint(inputs, used_batches, designations)
     return inputs, used_batches, fingerprint
 

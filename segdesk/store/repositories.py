@@ -194,6 +194,22 @@ def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
     return list(session.execute(query))  # Rows unpack like tuples
 
 
+def sub_account_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
+    """(code, name, kind, client) of every sub-account, as plain rows."""
+    return list(session.execute(
+        select(SubAccount.code, SubAccount.name, SubAccount.kind, SubAccount.client).order_by(SubAccount.code)
+    ))
+
+
+def designation_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
+    """(source, account, designation) of every external account, as plain rows."""
+    return list(session.execute(
+        select(Source.name, ExternalAccount.account, ExternalAccount.designation)
+        .join(Source, ExternalAccount.source_id == Source.id)
+        .order_by(Source.name, ExternalAccount.account)
+    ))
+
+
 def batches_by_id(session: Session, ids: set[int]) -> list[ImportBatch]:
     return list(session.scalars(select(ImportBatch).where(ImportBatch.id.in_(sorted(ids))).order_by(ImportBatch.id)))
 
