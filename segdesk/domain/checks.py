@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import Decimal
 
 from segdesk.domain.model import (
@@ -30,20 +31,19 @@ from segdesk.domain.model import (
 from segdesk.domain.valuation import PriceBook, valued
 
 
-@dataclass(frozen=True)
-class Placed:
+class Placed(NamedTuple):
     """A line, the sub-account it maps to (None: unmapped) and its base value (None: unpriced)."""
 
     line: Line
     sub_account: str | None
     value: Decimal | None
-    priced: bool = True  # a price was found (the line's own or the book's)
+    price: Decimal | None = None  # the line's own price, else the book's; None: no price
 
     @property
     def unvalued(self) -> bool:
         """Something on this line needs a price it does not have: its base value, or (equity and
         margins are in asset units) a margin field."""
-        return self.value is None or (self.line.has_margin and not self.priced)
+        return self.value is None or (self.price is None and self.line.has_margin)
 
     @property
     def worth(self) -> Decimal:
@@ -221,7 +221,7 @@ def find_client_deficits(
     return findings
 
 
-def venue_margins(placed: list[Placed], book: PriceBook) -> list[VenueMargin]:
+def venue_margins(placed: list[Placed]) -> list[VenueMargin]:
     """Per (sub-account, external account carrying margin fields): base-valued equity, IM and MM."""
     margin_accounts = {p.line.external_account for p in placed if p.line.has_margin}
     groups: dict[tuple[str, str], list[Placed]] = defaultdict(list)
@@ -236,11 +236,11 @@ def venue_margins(placed: list[Placed], book: PriceBook) -> list[VenueMargin]:
             # Base-valued equity, else the line's value (SPEC.md); margins at the line's price.
             # What cannot be priced counts as nothing here: it carries its own missing_price finding.
             if line.equity is not None:
-                equity += valued(line.equity, line, book) or ZERO
+                equity += valued(line.equity, p.price) or ZERO
             else:
                 equity += p.worth
-            im += valued(line.initial_margin, line, book) or ZERO
-            mm += valued(line.maintenance_margin, line, book) or ZERO
+            im += valued(line.initial_margin, p.price) or ZERO
+            mm += valued(line.maintenance_margin, p.price) or ZERO
         margins.append(VenueMargin(sub, account, equity, im, mm, _evidence(items)))
     return margins
 
@@ -324,28 +324,33 @@ def find_balance_breaks(
     """
     reported: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     booked: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    evidence: dict[tuple[str, str], list[Placed]] = defaultdict(list)
     in_ledger: set[str] = set()
     for p in placed:
         if p.sub_account is None:
             continue
         key = (p.sub_account, p.line.asset)
-        evidence[key].append(p)
         if p.line.source_kind == "ledger":
             booked[key] += p.line.quantity
             in_ledger.add(p.sub_account)
         else:
             reported[key] += p.line.quantity
-    findings = []
-    if in_ledger:
-        in_ledger |= {code for code, kind in kinds.items() if kind == CLIENT}
+    if not in_ledger:
+        return []
+    in_ledger |= {code for code, kind in kinds.items() if kind == CLIENT}
+    breaks = []
     for key in sorted(set(reported) | set(booked)):
         sub, asset = key
-        if sub not in in_ledger:
-            continue
+        if sub in in_ledger and abs(reported[key] - booked[key]) > tolerances.get(asset, ZERO):
+            breaks.append(key)
+    # Evidence only for what broke: gathering it for every line costs more than the check.
+    evidence: dict[tuple[str, str], list[Placed]] = {key: [] for key in breaks}
+    for p in placed:
+        if p.sub_account is not None and (p.sub_account, p.line.asset) in evidence:
+            evidence[(p.sub_account, p.line.asset)].append(p)
+    findings = []
+    for key in breaks:
+        sub, asset = key
         difference = reported[key] - booked[key]
-        if abs(difference) <= tolerances.get(asset, ZERO):
-            continue
         price = book.price_of(asset)
         if price is None:  # the statement's own price, if it printed one
             price = next((p.line.price for p in evidence[key] if p.line.price is not None), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from decimal import Decimal
 
 CLIENT, PROPRIETARY, BUFFER = "client", "proprietary", "buffer"
@@ -24,8 +25,7 @@ class SubAccount:
     client: str | None = None
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(NamedTuple):
     """Where a number came from: the file, sheet (None for CSV) and row of one statement line."""
 
     file: str
@@ -33,9 +33,12 @@ class Evidence:
     row: int
 
 
-@dataclass(frozen=True)
-class Line:
-    """One balance from a statement, with the account it sits in and where it came from."""
+class Line(NamedTuple):
+    """One balance from a statement, with the account it sits in and where it came from.
+
+    A named tuple, not a dataclass: a reconciliation makes millions of these, and a tuple is
+    built several times faster while being just as immutable.
+    """
 
     source: str
     source_kind: str  # custodian | exchange | ledger

@@ -98,18 +98,18 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
     used = select_statements(inputs.statements, as_of)
     book = PriceBook.build(inputs.prices, as_of, inputs.base_currency)
     table = MappingTable(inputs.mappings)
-    placed = [
-        Placed(line, table.sub_account_of(line), base_value(line, book), line_price(line, book) is not None)
-        for s in used
-        for line in s.lines
-    ]
+    placed = []
+    for statement in used:
+        for line in statement.lines:
+            price = line_price(line, book)
+            placed.append(Placed(line, table.sub_account_of(line), base_value(line, price), price))
     # Ledger lines only feed balance_break (and are named when unmapped): no part of equity,
     # resources, commingling or prices.
     held = [p for p in placed if p.line.source_kind != LEDGER]
     ledger = [p for p in placed if p.line.source_kind == LEDGER]
     kinds = {s.code: s.kind for s in inputs.sub_accounts}
     equity = sub_account_equity(held, kinds)
-    margins = venue_margins(held, book)
+    margins = venue_margins(held)
     figures = segregation(held, equity, margins, kinds)
     findings = [
         *find_commingling(held, kinds, as_of),

@@ -38,20 +38,18 @@ def line_price(line: Line, book: PriceBook) -> Decimal | None:
     return line.price if line.price is not None else book.price_of(line.asset)
 
 
-def base_value(line: Line, book: PriceBook) -> Decimal | None:
+def base_value(line: Line, price: Decimal | None) -> Decimal | None:
     """``value``; else (``equity`` if present, else ``quantity``) x price; None when there is no price."""
     if line.value is not None:
         return line.value
-    price = line_price(line, book)
     if price is None:
         return None
     units = line.equity if line.equity is not None else line.quantity
     return units * price
 
 
-def valued(amount: Decimal | None, line: Line, book: PriceBook) -> Decimal | None:
-    """A margin field (in the line's asset units) at the line's price; None when unpriced."""
-    if amount is None:
+def valued(amount: Decimal | None, price: Decimal | None) -> Decimal | None:
+    """A field in the line's asset units (equity, margins) at the line's price; None when unpriced."""
+    if amount is None or price is None:
         return None
-    price = line_price(line, book)
-    return None if price is None else amount * price
+    return amount * price

@@ -132,13 +132,12 @@ def format_amount(d: Decimal) -> str:
     """``d`` as an exact plain decimal string: no exponent, no trailing zeros after the point."""
     if not d.is_finite():
         raise ValueError(f"not a finite amount: {d}")
-    sign, digits, exponent = _canonical(d).as_tuple()
-    assert isinstance(exponent, int)  # finite, checked above
-    text = "".join(map(str, digits))
-    if exponent < 0:
-        text = text.rjust(-exponent + 1, "0")
-        text = f"{text[:exponent]}.{text[exponent:]}"
-    return f"-{text}" if sign else text
+    # "f" formatting is exact and never uses an exponent; it is the fast path for the millions of
+    # amounts a run writes.
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _parse_text(text: str, fmt: NumberFormat) -> Decimal | None:

@@ -53,7 +53,7 @@ def test_reordering_lines_or_splitting_a_statement_into_two_files_changes_nothin
     shuffled = list(lines)
     rnd.shuffle(shuffled)
     # The same balances arriving in two files: only their provenance differs.
-    split = [dataclasses.replace(ln, evidence=Evidence("part2.csv", None, ln.evidence.row)) if i % 2 else ln
+    split = [ln._replace(evidence=Evidence("part2.csv", None, ln.evidence.row)) if i % 2 else ln
              for i, ln in enumerate(shuffled)]
     for other in (run(*shuffled), run(*split)):
         assert other.segregation == base.segregation
