@@ -26,7 +26,6 @@ from segdesk.domain.model import (
     Finding,
     Line,
     Statement,
-    SubAccount,
 )
 from segdesk.domain.valuation import PriceBook, valued
 
