@@ -239,13 +239,14 @@ def summary_table(view) -> str:  # type: ignore[no-untyped-def]
     seg = view.results["segregation"]
     base = view.base_currency
     status = "approved" if view.approved else ("prepared" if "preparer" in view.sign_offs else "not signed")
+    figures = _aligned([seg[k] for k in ("requirement", "resources", "excess", "undermargined")])
     out = [
         f"Reconciliation {view.as_of} (run {view.run_id}, {status})",
         "",
-        f"  {'Requirement':<16}{_money(seg['requirement']):>24} {base}",
-        f"  {'Resources':<16}{_money(seg['resources']):>24} {base}   (buffer {_money(seg['buffer'])})",
-        f"  {'Excess':<16}{_money(seg['excess']):>24} {base}",
-        f"  {'Undermargined':<16}{_money(seg['undermargined']):>24} {base}",
+        f"  {'Requirement':<16}{figures[0]:>28} {base}",
+        f"  {'Resources':<16}{figures[1]:>28} {base}   (buffer {_money(seg['buffer'])})",
+        f"  {'Excess':<16}{figures[2]:>28} {base}",
+        f"  {'Undermargined':<16}{figures[3]:>28} {base}",
         "",
     ]
     if not view.findings:
@@ -255,16 +256,31 @@ def summary_table(view) -> str:  # type: ignore[no-untyped-def]
     acc_w = max(16, *(len(f.external_account or "-") for f in view.findings)) + 2
     out.append(f"{'ID':>5}  {'Severity':<10}{'Kind':<29}{'Sub-account':<{sub_w}}{'External account':<{acc_w}}"
                f"{'Asset':<8}{'Amount':>22}  Status")
-    for f in view.findings:
+    amounts = _aligned([format_amount(f.amount) for f in view.findings])
+    for f, amount in zip(view.findings, amounts, strict=True):
         out.append(
             f"{f.id:>5}  {f.severity:<10}{f.kind:<29}{(f.sub_account or '-'):<{sub_w}}"
             f"{(f.external_account or '-'):<{acc_w}}{(f.asset or '-'):<8}"
-            f"{_money(format_amount(f.amount)):>22}  {f.status}"
+            f"{amount:>22}  {f.status}"
         )
     open_critical = len(view.open_critical)
     out += ["", f"{len(view.findings)} finding(s); {open_critical} critical still open." if open_critical
             else f"{len(view.findings)} finding(s); none critical open."]
     return "\n".join(out)
+
+
+def _aligned(amounts: list[str]) -> list[str]:
+    """Exact amounts padded so their decimal points line up when right-aligned (no rounding)."""
+    shown = [_money(a) for a in amounts]
+    places = max((len(t.rstrip(")").partition(".")[2]) for t in shown), default=0)
+    out = []
+    for text in shown:
+        closing = ")" if text.endswith(")") else " "
+        body = text.rstrip(")")
+        fraction = body.partition(".")[2]
+        pad = places - len(fraction) + (1 if places and not fraction else 0)
+        out.append(body + closing + " " * pad)
+    return out
 
 
 def _money(text: str) -> str:

@@ -134,7 +134,7 @@ def test_summary_table_for_people(tmp_path):
     assert outcome.code == 1
     lines = outcome.out.splitlines()
     assert lines[0].startswith("Reconciliation 2026-11-20 (run 1, not signed)")
-    assert "  Requirement                    1,018,000 USD" in lines
+    assert "  Requirement                       1,018,000  USD" in lines
     assert any("margin_shortfall" in ln and "Helix Exchange:gamma-sub" in ln and "12,000" in ln for ln in lines)
     assert lines[-1] == "3 finding(s); 2 critical still open."
 
