@@ -81,3 +81,22 @@ def test_writers_take_turns_so_imports_cannot_interleave(pg_db):
     with impatient.transaction() as other:  # and once the first is done, it goes ahead
         other.execute(text("SELECT 1"))
     impatient.dispose()
+
+
+def test_the_demo_reconciles_the_same_on_postgresql_as_on_sqlite(pg_db, db):
+    import datetime as dt
+
+    from segdesk.services.demo import load_demo
+    from segdesk.services.reconciling import reconcile, run_json
+
+    def essentials(database):  # type: ignore[no-untyped-def]
+        load_demo(database)
+        report = run_json(reconcile(database, dt.date(2026, 11, 20), user="ann"))
+        findings = sorted(
+            (f["kind"], f["severity"], f["sub_account"] or "", f["external_account"] or "", f["asset"] or "",
+             f["amount"], tuple((e["file"], e["sheet"] or "", e["row"]) for e in f["evidence"]))
+            for f in report["findings"]
+        )
+        return report["segregation"], report["by_currency"], report["sub_accounts"], findings
+
+    assert essentials(pg_db) == essentials(db)
