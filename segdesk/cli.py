@@ -157,6 +157,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return EXIT_OK
     for item in result.imports:
         print(f"Imported {item.file_name}: {item.rows} rows from {item.source}")
+    if result.run is not None:
+        print(f"Reconciled {result.run.as_of}: {len(result.run.findings)} findings (run {result.run.run_id})")
     print(f"Demo fund loaded into {db.describe()}")
     return EXIT_OK
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,16 +10,21 @@ from pathlib import Path
 from segdesk.services.chart import import_chart
 from segdesk.services.importing import ImportResult, import_statement
 from segdesk.services.overview import list_imports
+from segdesk.services.reconciling import RunView, reconcile
 from segdesk.store.engine import Database
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
 DEMO_USER = "demo"
 
 
+DEMO_DATE = dt.date(2026, 11, 20)
+
+
 @dataclass(frozen=True)
 class DemoLoad:
     loaded: bool
     imports: list[ImportResult]
+    run: RunView | None = None
 
 
 def load_demo(db: Database, demo_dir: Path = DEMO_DIR) -> DemoLoad:
@@ -31,4 +37,5 @@ def load_demo(db: Database, demo_dir: Path = DEMO_DIR) -> DemoLoad:
         import_statement(db, demo_dir / item["file"], demo_dir / item["profile"], user=DEMO_USER)
         for item in manifest["imports"]
     ]
-    return DemoLoad(True, results)
+    # Reconciled too, so the app opens on a day with something to look at.
+    return DemoLoad(True, results, reconcile(db, DEMO_DATE, user=DEMO_USER))

@@ -285,6 +285,13 @@ def _view(session, run: Run, reused: bool = False) -> RunView:  # type: ignore[n
                    json.loads(run.results), tuple(findings), tuple(inputs), signs, reused)
 
 
+def latest_day(db: Database) -> RunView | None:
+    """The run for the most recent as-of date that has one: what a person opening the app wants."""
+    with db.reading() as session:
+        run = repo.latest_run_any_day(session)
+        return None if run is None else _view(session, run)
+
+
 def current_run(db: Database, as_of: dt.date) -> RunView | None:
     with db.reading() as session:
         run = repo.latest_run(session, as_of)

@@ -276,6 +276,10 @@ def latest_run(session: Session, as_of: dt.date) -> Run | None:
     return session.scalars(select(Run).where(Run.as_of == as_of).order_by(Run.id.desc()).limit(1)).first()
 
 
+def latest_run_any_day(session: Session) -> Run | None:
+    return session.scalars(select(Run).order_by(Run.as_of.desc(), Run.id.desc()).limit(1)).first()
+
+
 def findings_of_run(session: Session, run_id: int) -> list[Finding]:
     return list(session.scalars(select(Finding).where(Finding.run_id == run_id).order_by(Finding.id)))
 
