@@ -39,14 +39,26 @@ def _iso_date(text: str) -> dt.date:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="segdesk", description="SegDesk: segregation reconciliation for fund administrators.")
     parser.add_argument("--version", action="version", version=f"segdesk {__version__}")
-    parser.add_argument("--db", help="database file path or SQLAlchemy URL (default: $SEGDESK_DB, else your data folder)")
+    db_help = "database file path or SQLAlchemy URL (default: $SEGDESK_DB, else your data folder)"
+    parser.add_argument("--db", help=db_help)
+    # --db is accepted after the command too (`segdesk reconcile --as-of D --db X`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub_add = sub.add_parser
+
+    def add_parser(name: str, **kwargs):  # type: ignore[no-untyped-def]
+        return sub_add(name, parents=[common], **kwargs)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     sub.add_parser("init", help="create or upgrade the database")
     sub.add_parser("demo", help="load the demo fund (chart and a day's statements) into an empty database")
 
     chart = sub.add_parser("chart", help="the chart workbook: sub-accounts, external accounts, mappings")
     chart_sub = chart.add_subparsers(dest="chart_command", metavar="ACTION", required=True, parser_class=_Parser)
+    chart_add = chart_sub.add_parser
+    chart_sub.add_parser = lambda name, **kw: chart_add(name, parents=[common], **kw)  # type: ignore[method-assign]
     for name, helptext in (
         ("template", "write an empty chart workbook"),
         ("import", "load a chart workbook (all or nothing)"),
@@ -82,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
-    audit_sub.add_parser("verify", help="recompute the hash chain and name the first broken event")
+    audit_sub.add_parser("verify", parents=[common], help="recompute the hash chain and name the first broken event")
     return parser
 
 
@@ -135,14 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no-untyped-def]
     from segdesk.store.engine import open_database
 
-    return open_database(args.db)
+    return open_database(args.db, create=create)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    db = _open(args)
+    db = _open(args, create=True)
     print(f"Database ready: {db.describe()}")
     return EXIT_OK
 
@@ -150,10 +162,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from segdesk.services.demo import load_demo
 
-    db = _open(args)
+    db = _open(args, create=True)
     result = load_demo(db)
     if not result.loaded:
-        print(f"{db.describe()} already holds imports; the demo loads only into an empty database")
+        print(f"The demo is not loaded again: {db.describe()} already holds imports "
+              "(the demo loads only into an empty database)")
         return EXIT_OK
     for item in result.imports:
         print(f"Imported {item.file_name}: {item.rows} rows from {item.source}")
@@ -166,11 +179,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_chart(args: argparse.Namespace) -> int:
     from segdesk.services import chart
 
+    if args.file.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError(f"{args.file}: a chart workbook is an .xlsx file")
     if args.chart_command == "template":
         chart.write_template(args.file)
         print(f"Wrote an empty chart workbook to {args.file}")
         return EXIT_OK
-    db = _open(args)
+    db = _open(args, create=args.chart_command == "import")
     if args.chart_command == "export":
         written = chart.export_chart(db, args.file)
         print(
@@ -210,7 +225,7 @@ def terminal_progress(stream: TextIO) -> Callable[[int, int, str], None] | None:
 def cmd_import(args: argparse.Namespace) -> int:
     from segdesk.services.importing import import_statement
 
-    db = _open(args)
+    db = _open(args, create=True)
     progress = Progress(terminal_progress(sys.stderr))
     result = import_statement(db, args.file, args.profile, as_of=args.as_of, user=args.user, progress=progress)
     dated = f" as of {result.as_of}" if result.as_of else ""
@@ -251,13 +266,23 @@ def summary_table(view) -> str:  # type: ignore[no-untyped-def]
         f"  {'Undermargined':<16}{figures[3]:>28} {base}",
         "",
     ]
+    currencies = view.results["by_currency"]
+    if currencies:
+        columns = ("quantity", "resources", "requirement", "excess", "buffer")
+        cells = {c: _aligned([row[c] for row in currencies]) for c in columns}
+        widths = {c: max(len(c) + 2, *(len(v) + 2 for v in cells[c])) for c in columns}
+        out.append(f"  {'Held':<8}" + "".join(f"{(c.capitalize() if c != 'quantity' else 'Units'):>{widths[c]}}"
+                                             for c in columns) + f"   ({base} except units)")
+        for i, row in enumerate(currencies):
+            out.append(f"  {row['asset']:<8}" + "".join(f"{cells[c][i]:>{widths[c]}}" for c in columns))
+        out.append("")
     if not view.findings:
         out.append("No findings.")
         return "\n".join(out)
     sub_w = max(11, *(len(f.sub_account or "-") for f in view.findings)) + 2
     acc_w = max(16, *(len(f.external_account or "-") for f in view.findings)) + 2
     out.append(f"{'ID':>5}  {'Severity':<10}{'Kind':<29}{'Sub-account':<{sub_w}}{'External account':<{acc_w}}"
-               f"{'Asset':<8}{'Amount':>22}  Status")
+               f"{'Asset':<8}{'Amount (' + base + ')':>22}  Status")
     amounts = _aligned([format_amount(f.amount) for f in view.findings])
     for f, amount in zip(view.findings, amounts, strict=True):
         out.append(
@@ -265,6 +290,7 @@ def summary_table(view) -> str:  # type: ignore[no-untyped-def]
             f"{(f.external_account or '-'):<{acc_w}}{(f.asset or '-'):<8}"
             f"{amount:>22}  {f.status}"
         )
+        out.append(f"{'':7}{f.message}")
     open_critical = len(view.open_critical)
     out += ["", f"{len(view.findings)} finding(s); {open_critical} critical still open." if open_critical
             else f"{len(view.findings)} finding(s); none critical open."]
@@ -308,6 +334,12 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     db = _open(args)
     signed = sign_off(db, args.as_of, args.role, user=args.user, comment=args.comment)
     print(f"Signed {args.as_of} as {signed.role}: {signed.user} at {signed.at:%Y-%m-%d %H:%M} UTC")
+    from segdesk.services.reconciling import current_run
+
+    run = current_run(db, args.as_of)
+    if run is not None and run.open_critical:
+        # Allowed (the sign-off attests the findings are recorded), but nobody should miss it.
+        print(f"Note: {len(run.open_critical)} critical finding(s) of this run are not resolved or waived.")
     return EXIT_OK
 
 

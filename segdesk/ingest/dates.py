@@ -79,7 +79,8 @@ def parse_iso_date(text: str) -> datetime.date:
         try:
             return datetime.date.fromisoformat(text)
         except ValueError:
-            pass  # e.g. 2026-02-30: report it like any other bad date
+            # Written right, but no such day (2026-11-31): say that, not "wrong format".
+            raise CellDateError(f"{text!r} is not a real date (no such day in the calendar)") from None
     raise CellDateError(f"{text!r} is not a date: expected YYYY-MM-DD")
 
 

@@ -393,6 +393,12 @@ def _apply(session, file_name: str, chart: Chart, user: str) -> ChartImportResul
         (m.external_account_id, m.reference, m.sub_account_id, m.valid_from, m.valid_to): m
         for m in repo.mappings(session)
     }
+    if existing_maps and not wanted:
+        # Almost always the wrong file (an empty template): one import would unmap every balance.
+        raise InputError(
+            f"{file_name}: its Mappings sheet is empty, so importing it would remove all {len(existing_maps)} "
+            "mappings in force; nothing was changed. Start from `segdesk chart export` to edit the chart"
+        )
     removed = 0
     for key, mapping in existing_maps.items():
         if key not in wanted:

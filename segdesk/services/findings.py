@@ -70,7 +70,8 @@ def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None
                 raise InputError(f"run {run.id} for {as_of} has no preparer sign-off yet; the preparer signs first")
             if same_person(preparer.user, user):
                 raise InputError(
-                    f"{user} prepared run {run.id}; a different person must review it (four eyes)"
+                    f"{preparer.user} prepared run {run.id} and '{user}' is the same person; a different "
+                    "person must review it (four eyes)"
                 )
         at = dt.datetime.now(dt.UTC)
         session.add(SignOff(run_id=run.id, role=role, user=user, at=at, comment=comment))

@@ -125,9 +125,17 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(db: str | None = None, *, upgrade: bool = True) -> Database:
-    """Open (creating if need be) and bring the schema up to date."""
+def open_database(db: str | None = None, *, upgrade: bool = True, create: bool = True) -> Database:
+    """Open and bring the schema up to date. With ``create=False`` a SQLite file that does not
+    exist is refused: a mistyped --db must not become a new, empty, "clean" database."""
     url = resolve_url(db)
+    parsed = make_url(url)
+    if not create and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            raise DatabaseError(
+                f"no SegDesk database at {parsed.database}; check --db (or SEGDESK_DB), or create one "
+                "with `segdesk init`"
+            )
     try:
         engine = make_engine(url)
         database = Database(url, engine)

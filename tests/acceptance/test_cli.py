@@ -134,3 +134,50 @@ def test_the_app_without_a_display_says_so_instead_of_aborting(tmp_path):
         return
     assert done.returncode == 2
     assert done.stderr.startswith("segdesk: error: no display to open the desktop app on")
+
+
+def test_a_mistyped_database_path_is_refused_not_read_as_clean(tmp_path):
+    typo = tmp_path / "typo" / "desk.sqlite3"
+    for args in (("audit", "verify"), ("reconcile", "--as-of", "2026-11-20"), ("chart", "export", tmp_path / "c.xlsx")):
+        outcome = segdesk(*args, db=typo)
+        assert outcome.code == 2, args
+        assert outcome.err.startswith(f"segdesk: error: no SegDesk database at {typo}")
+    assert not typo.parent.exists()
+
+
+def test_db_may_follow_the_command(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    assert segdesk("demo", "--db", str(db)).code == 0
+    outcome = segdesk("audit", "verify", "--db", str(db))
+    assert outcome.code == 0 and "Audit trail intact" in outcome.out
+
+
+def test_chart_files_must_be_workbooks(tmp_path):
+    outcome = segdesk("chart", "export", tmp_path / "chart.csv", db=tmp_path / "d.sqlite3")
+    assert outcome.code == 2 and "a chart workbook is an .xlsx file" in outcome.err
+
+
+def test_an_empty_mappings_sheet_does_not_wipe_the_chart(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    assert segdesk("demo", db=db).code == 0
+    assert segdesk("chart", "template", tmp_path / "empty.xlsx").code == 0
+    outcome = segdesk("chart", "import", tmp_path / "empty.xlsx", db=db)
+    assert outcome.code == 2
+    assert "importing it would remove all 15 mappings in force; nothing was changed" in outcome.err
+
+
+def test_sign_off_says_when_critical_findings_are_still_open(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    segdesk("demo", db=db)
+    outcome = segdesk("sign-off", "--as-of", "2026-11-20", "--role", "preparer", "--user", "ann", db=db)
+    assert outcome.code == 0
+    assert outcome.out.splitlines()[-1] == "Note: 4 critical finding(s) of this run are not resolved or waived."
+
+
+def test_the_text_report_gives_each_findings_reason_and_the_statement_per_currency(tmp_path):
+    db = tmp_path / "desk.sqlite3"
+    segdesk("demo", db=db)
+    lines = segdesk("reconcile", "--as-of", "2026-11-20", db=db).out.splitlines()
+    assert any(ln.startswith("  CHF") and "(12,500.5)" in ln and "(14,138.0655)" in ln for ln in lines)
+    assert "       C-ALPHA BTC: statements report 2.9, the ledger 3; difference -0.1" in lines
+    assert any("Amount (USD)" in ln for ln in lines)

@@ -142,12 +142,19 @@ def test_parse_iso_date() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2026-1-20", "20261120", "2026-11-20T00:00:00", " 2026-11-20", "2026-02-30", "20.11.2026", ""],
+    ["2026-1-20", "20261120", "2026-11-20T00:00:00", " 2026-11-20", "20.11.2026", ""],
 )
 def test_parse_iso_date_is_strict(text: str) -> None:
     with pytest.raises(CellDateError) as raised:
         parse_iso_date(text)
     assert str(raised.value) == f"{text!r} is not a date: expected YYYY-MM-DD"
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "2026-11-31", "2026-13-01"])
+def test_a_well_written_day_that_does_not_exist_is_called_that(text: str) -> None:
+    with pytest.raises(CellDateError) as raised:
+        parse_iso_date(text)
+    assert str(raised.value) == f"{text!r} is not a real date (no such day in the calendar)"
 
 
 # --- properties ---------------------------------------------------------------------------------
