@@ -44,57 +44,52 @@ def build_parser() -> argparse.ArgumentParser:
     # --db is accepted after the command too (`segdesk reconcile --as-of D --db X`).
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub_add = sub.add_parser
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add_parser(name: str, **kwargs):  # type: ignore[no-untyped-def]
-        return sub_add(name, parents=[common], **kwargs)
+    def command(group, name: str, summary: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        return group.add_parser(name, parents=[common], help=summary)
 
-    sub.add_parser = add_parser  # type: ignore[method-assign]
+    command(commands, "init", "create or upgrade the database")
+    command(commands, "demo", "load and reconcile the demo fund (into an empty database)")
 
-    sub.add_parser("init", help="create or upgrade the database")
-    sub.add_parser("demo", help="load the demo fund (chart and a day's statements) into an empty database")
-
-    chart = sub.add_parser("chart", help="the chart workbook: sub-accounts, external accounts, mappings")
+    chart = command(commands, "chart", "the chart workbook: sub-accounts, external accounts, mappings")
     chart_sub = chart.add_subparsers(dest="chart_command", metavar="ACTION", required=True, parser_class=_Parser)
-    chart_add = chart_sub.add_parser
-    chart_sub.add_parser = lambda name, **kw: chart_add(name, parents=[common], **kw)  # type: ignore[method-assign]
     for name, helptext in (
         ("template", "write an empty chart workbook"),
         ("import", "load a chart workbook (all or nothing)"),
         ("export", "write the chart in force to a workbook"),
     ):
-        p = chart_sub.add_parser(name, help=helptext)
+        p = command(chart_sub, name, helptext)
         p.add_argument("file", type=Path, metavar="FILE")
         if name == "import":
             p.add_argument("--user", help="who is acting (default: you)")
 
-    imp = sub.add_parser("import", help="import a statement file with an import profile")
+    imp = command(commands, "import", "import a statement file with an import profile")
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--profile", type=Path, required=True, metavar="PROFILE.toml")
     imp.add_argument("--as-of", type=_iso_date, metavar="YYYY-MM-DD", help="statement date (overrides the profile)")
     imp.add_argument("--user", help="who is importing (default: you)")
 
-    rec = sub.add_parser("reconcile", help="reconcile an as-of date and list the findings")
+    rec = command(commands, "reconcile", "reconcile an as-of date and list the findings")
     rec.add_argument("--as-of", type=_iso_date, required=True, metavar="YYYY-MM-DD")
     rec.add_argument("--json", action="store_true", help="print one JSON object (amounts as exact strings)")
     rec.add_argument("--user", help="who is reconciling (default: you)")
 
-    finding = sub.add_parser("finding", help="acknowledge, resolve or waive a finding")
+    finding = command(commands, "finding", "acknowledge, resolve or waive a finding")
     finding.add_argument("action", choices=["acknowledge", "resolve", "waive"])
     finding.add_argument("id", type=int, metavar="ID")
     finding.add_argument("--comment", required=True, help="why (kept in the finding's history)")
     finding.add_argument("--user", help="who is acting (default: you)")
 
-    sign = sub.add_parser("sign-off", help="sign the as-of date's run as preparer, then reviewer")
+    sign = command(commands, "sign-off", "sign the as-of date's run as preparer, then reviewer")
     sign.add_argument("--as-of", type=_iso_date, required=True, metavar="YYYY-MM-DD")
     sign.add_argument("--role", choices=["preparer", "reviewer"], required=True)
     sign.add_argument("--user", help="who is signing (default: you)")
     sign.add_argument("--comment", default="")
 
-    audit = sub.add_parser("audit", help="the audit trail")
+    audit = command(commands, "audit", "the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
-    audit_sub.add_parser("verify", parents=[common], help="recompute the hash chain and name the first broken event")
+    command(audit_sub, "verify", "recompute the hash chain and name the first broken event")
     return parser
 
 
