@@ -13,6 +13,7 @@ from typing import NoReturn, TextIO
 from segdesk import __version__
 from segdesk.domain.problems import InputError
 from segdesk.domain.progress import Cancelled, Progress
+from segdesk.domain.money import grouped
 from segdesk.ingest.numbers import format_amount
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -256,7 +257,7 @@ def summary_table(view) -> str:  # type: ignore[no-untyped-def]
         f"Reconciliation {view.as_of} (run {view.run_id}, {status})",
         "",
         f"  {'Requirement':<16}{figures[0]:>28} {base}",
-        f"  {'Resources':<16}{figures[1]:>28} {base}   (buffer {_money(seg['buffer'])})",
+        f"  {'Resources':<16}{figures[1]:>28} {base}   (buffer {grouped(seg['buffer'])})",
         f"  {'Excess':<16}{figures[2]:>28} {base}",
         f"  {'Undermargined':<16}{figures[3]:>28} {base}",
         "",
@@ -294,7 +295,7 @@ def summary_table(view) -> str:  # type: ignore[no-untyped-def]
 
 def _aligned(amounts: list[str]) -> list[str]:
     """Exact amounts padded so their decimal points line up when right-aligned (no rounding)."""
-    shown = [_money(a) for a in amounts]
+    shown = [grouped(a) for a in amounts]
     places = max((len(t.rstrip(")").partition(".")[2]) for t in shown), default=0)
     out = []
     for text in shown:
@@ -304,14 +305,6 @@ def _aligned(amounts: list[str]) -> list[str]:
         pad = places - len(fraction) + (1 if places and not fraction else 0)
         out.append(body + closing + " " * pad)
     return out
-
-
-def _money(text: str) -> str:
-    """An exact amount string with thousands separators; negatives in parentheses, as accountants write."""
-    negative = text.startswith("-")
-    whole, _, fraction = text.lstrip("-").partition(".")
-    shown = f"{int(whole):,}" + (f".{fraction}" if fraction else "")
-    return f"({shown})" if negative else shown
 
 
 def cmd_finding(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from segdesk.domain.money import plain
+
 __all__ = [
     "MAX_INTEGER_DIGITS",
     "MAX_PLACES",
@@ -132,12 +134,7 @@ def format_amount(d: Decimal) -> str:
     """``d`` as an exact plain decimal string: no exponent, no trailing zeros after the point."""
     if not d.is_finite():
         raise ValueError(f"not a finite amount: {d}")
-    # "f" formatting is exact and never uses an exponent; it is the fast path for the millions of
-    # amounts a run writes.
-    text = format(d, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return plain(d)
 
 
 def _parse_text(text: str, fmt: NumberFormat) -> Decimal | None:

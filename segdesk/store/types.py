@@ -8,20 +8,12 @@ from sqlalchemy import Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from segdesk.domain.money import plain
+
 MONEY_PLACES = 18
 MONEY_INTEGER_DIGITS = 20  # NUMERIC(38,18)
 # A computed amount: a 20+18-digit quantity times an 18-place price, summed.
 COMPUTED_PLACES, COMPUTED_INTEGER_DIGITS = 36, 42
-
-
-def _plain(d: Decimal) -> str:
-    """The exact value as a plain decimal string without exponent or needless trailing zeros."""
-    if d == 0:
-        return "0"
-    text = format(d, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
 
 
 class Money(TypeDecorator[Decimal]):
@@ -57,19 +49,19 @@ class Money(TypeDecorator[Decimal]):
             raise TypeError(f"money must be a Decimal, got {type(value).__name__}")
         if not value.is_finite():
             raise ValueError(f"money must be finite, got {value}")
-        plain = _plain(value)  # exact text: no Decimal arithmetic, which would round at 28 digits
-        whole, _, fraction = plain.lstrip("-").partition(".")
+        text = plain(value)  # exact text: no Decimal arithmetic, which would round at 28 digits
+        whole, _, fraction = text.lstrip("-").partition(".")
         if len(fraction) > self.places:
             raise ValueError(f"{value} has more than {self.places} decimal places")
         if len(whole.lstrip("0")) > self.integer_digits:
             raise ValueError(f"{value} has more than {self.integer_digits} digits before the decimal point")
         if dialect.name == "postgresql":
             return value
-        return plain
+        return text
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if isinstance(value, str):  # SQLite: our own plain text, already canonical
             return Decimal(value)
-        return Decimal(_plain(Decimal(str(value))))  # PostgreSQL: NUMERIC's 18 trailing places dropped
+        return Decimal(plain(Decimal(str(value))))  # PostgreSQL: NUMERIC's 18 trailing places dropped

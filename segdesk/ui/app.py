@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 from segdesk.services.overview import list_imports
 from segdesk.services.reconciling import RunView, latest_day
 from segdesk.store.engine import Database, DatabaseError, open_database
-from segdesk.ui.findings_table import FindingsTableModel, grouped
+from segdesk.domain.money import grouped
+from segdesk.ui.findings_table import FindingsTableModel
 from segdesk.ui.imports_table import ImportsTableModel
 
 
@@ -46,10 +47,19 @@ def _table(model: QAbstractTableModel) -> QTableView:
     return table
 
 
-def _empty(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    return label
+class TableOrEmpty(QStackedWidget):
+    """A sortable table, or a line saying what to do while it has no rows."""
+
+    def __init__(self, model: QAbstractTableModel, empty_text: str) -> None:
+        super().__init__()
+        self.table = _table(model)
+        self.empty = QLabel(empty_text)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.addWidget(self.empty)
+        self.addWidget(self.table)
+
+    def show_rows(self, has_rows: bool) -> None:
+        self.setCurrentWidget(self.table if has_rows else self.empty)
 
 
 class ReconciliationPage(QWidget):
@@ -63,22 +73,19 @@ class ReconciliationPage(QWidget):
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.heading)
         self.model = FindingsTableModel()
-        self.table = _table(self.model)
-        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # most severe first
-        self.empty = _empty(
-            "No reconciliation yet.\n\nRun one from the command line:\n"
-            "segdesk reconcile --as-of YYYY-MM-DD"
+        self.stack = TableOrEmpty(
+            self.model,
+            "No reconciliation yet.\n\nRun one from the command line:\nsegdesk reconcile --as-of YYYY-MM-DD",
         )
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.table)
+        self.table, self.empty = self.stack.table, self.stack.empty
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # most severe first
         layout.addWidget(self.stack, 1)
 
     def show_run(self, run: RunView | None) -> None:
         if run is None:
             self.heading.setText("")
-            self.model.set_findings([])
-            self.stack.setCurrentWidget(self.empty)
+            self.model.set_rows([])
+            self.stack.show_rows(False)
             return
         seg = run.results["segregation"]
         state = "approved" if run.approved else ("prepared, awaiting review" if "preparer" in run.sign_offs
@@ -96,8 +103,8 @@ class ReconciliationPage(QWidget):
             f"<span style='color:{'#b3261e' if critical else '#1e7b34'}'>{critical} critical open</span></p>"
             f"<table><tr>{cells}</tr></table>"
         )
-        self.model.set_findings(list(run.findings))
-        self.stack.setCurrentWidget(self.table if run.findings else self.empty)
+        self.model.set_rows(list(run.findings))
+        self.stack.show_rows(bool(run.findings))
 
 
 class MainWindow(QMainWindow):
@@ -110,15 +117,13 @@ class MainWindow(QMainWindow):
         imports = QWidget()
         layout = QVBoxLayout(imports)
         self.model = ImportsTableModel()
-        self.table = _table(self.model)
-        self.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)  # newest import first
-        self.empty = _empty(
+        self.stack = TableOrEmpty(
+            self.model,
             "No statements imported yet.\n\nImport one from the command line:\n"
-            "segdesk import STATEMENT.xlsx --profile PROFILE.toml"
+            "segdesk import STATEMENT.xlsx --profile PROFILE.toml",
         )
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.table)
+        self.table, self.empty = self.stack.table, self.stack.empty
+        self.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)  # newest import first
         layout.addWidget(self.stack, 1)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.reconciliation, "Reconciliation")
@@ -128,8 +133,8 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         imports = list_imports(self.db)
-        self.model.set_imports(imports)
-        self.stack.setCurrentWidget(self.table if imports else self.empty)
+        self.model.set_rows(imports)
+        self.stack.show_rows(bool(imports))
         self.reconciliation.show_run(latest_day(self.db))
         self.statusBar().showMessage(f"Database: {self.db.describe()} · {len(imports)} file(s) imported")
 

@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
+from segdesk.domain.money import grouped
 from segdesk.ingest.numbers import format_amount
 from segdesk.services.reconciling import FindingView
+from segdesk.ui.rows_model import Index, RowsTableModel
 
 COLUMNS = ("ID", "Severity", "Kind", "Sub-account", "External account", "Asset", "Amount", "Status", "Message")
 AMOUNT = COLUMNS.index("Amount")
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2}
 SEVERITY_COLOUR = {"critical": QColor("#b3261e"), "high": QColor("#a15c00"), "medium": QColor("#5f6368")}
-Index = QModelIndex | QPersistentModelIndex
 
 
-def grouped(amount: str) -> str:
-    """An exact amount with thousands separators; negatives in parentheses."""
-    negative = amount.startswith("-")
-    whole, _, fraction = amount.lstrip("-").partition(".")
-    text = f"{int(whole):,}" + (f".{fraction}" if fraction else "")
-    return f"({text})" if negative else text
+class FindingsTableModel(RowsTableModel[FindingView]):
+    COLUMNS = COLUMNS
 
-
-class FindingsTableModel(QAbstractTableModel):
-    def __init__(self, findings: list[FindingView] | None = None) -> None:
-        super().__init__()
-        self._rows: list[FindingView] = []
-        self._amount_rank: dict[int, int] = {}
-        self.set_findings(findings or [])
-
-    def set_findings(self, findings: list[FindingView]) -> None:
-        self.beginResetModel()
-        self._rows = list(findings)
+    def set_rows(self, rows: list[FindingView]) -> None:
         # Amounts sort by their exact value: rank them here rather than hand Qt a float.
-        ordered = sorted(self._rows, key=lambda f: f.amount)
-        self._amount_rank = {f.id: rank for rank, f in enumerate(ordered)}
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+        self._amount_rank = {f.id: rank for rank, f in enumerate(sorted(rows, key=lambda f: f.amount))}
+        super().set_rows(rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from segdesk.services.overview import ImportSummary
+from segdesk.ui.rows_model import Index, RowsTableModel
 
 COLUMNS = ("File", "Source", "Kind", "As of", "Rows", "Imported by", "Imported at", "Status")
-Index = QModelIndex | QPersistentModelIndex
 
 
-class ImportsTableModel(QAbstractTableModel):
-    def __init__(self, imports: list[ImportSummary] | None = None) -> None:
-        super().__init__()
-        self._rows: list[ImportSummary] = list(imports or [])
-
-    def set_imports(self, imports: list[ImportSummary]) -> None:
-        self.beginResetModel()
-        self._rows = list(imports)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
+class ImportsTableModel(RowsTableModel[ImportSummary]):
+    COLUMNS = COLUMNS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from segdesk.cli import _aligned, _money
+from segdesk.cli import _aligned
+from segdesk.domain.money import grouped
 
 
-def test_money_groups_thousands_and_puts_negatives_in_parentheses():
-    assert _money("4721104.7845") == "4,721,104.7845"
-    assert _money("-45000.1") == "(45,000.1)"
-    assert _money("0.000000000000000001") == "0.000000000000000001"
+def test_grouped_puts_in_thousands_and_puts_negatives_in_parentheses():
+    assert grouped("4721104.7845") == "4,721,104.7845"
+    assert grouped("-45000.1") == "(45,000.1)"
+    assert grouped("0.000000000000000001") == "0.000000000000000001"
 
 
 def test_decimal_points_line_up_when_right_aligned_and_nothing_is_rounded():
