@@ -103,60 +103,70 @@ class RunView:
 # --- loading the inputs --------------------------------------------------------------------------
 
 
-def _load(session, as_of: dt.date) -> tuple[m.ReconciliationInputs, list, str]:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class _Basis:
+    """Everything a run depends on except the lines themselves, and its fingerprint: cheap to
+    read, so an unchanged day is recognised without loading a million lines."""
+
+    base_currency: str
+    sub_accounts: tuple[m.SubAccount, ...]
+    mappings: tuple[m.MappingRule, ...]
+    tolerances: dict[str, Decimal]
+    batches: list  # type: ignore[type-arg]
+    fingerprint: str
+
+
+def _basis(session, as_of: dt.date) -> _Basis:  # type: ignore[no-untyped-def]
     base = repo.get_setting(session, BASE_CURRENCY_SETTING, DEFAULT_BASE_CURRENCY)
     subs = tuple(m.SubAccount(*row) for row in repo.sub_account_rows(session))
     rules = tuple(m.MappingRule(*row) for row in repo.mapping_rows(session))
+    tolerances = {t.asset: t.tolerance for t in repo.tolerances(session)}
+    batch_ids = repo.live_batch_ids_until(session, as_of) | {b.id for b in repo.price_batches_until(session, as_of)}
+    batches = repo.batches_by_id(session, batch_ids)
+    designations = [(source, account, designation or "") for source, account, designation in repo.designation_rows(session)]
+    canonical = json.dumps(
+        {
+            "as_of": as_of.isoformat(),
+            "base": base,
+            "batches": [[b.sha256, b.sheet, b.id] for b in batches],
+            "subs": sorted([s.code, s.kind] for s in subs),
+            "designations": designations,
+            "mappings": sorted(
+                [r.source, r.account, r.reference or "", r.sub_account, str(r.valid_from), str(r.valid_to)]
+                for r in rules
+            ),
+            "tolerances": sorted([a, format_amount(t)] for a, t in tolerances.items()),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return _Basis(base, subs, rules, tolerances, batches, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _load(session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # type: ignore[no-untyped-def]
+    """The statements and prices of ``as_of``, as plain domain values."""
     statements = []
-    batch_ids: set[int] = set()
     current: list[m.Line] = []
     previous: tuple | None = None  # type: ignore[type-arg]
     for row in repo.live_statement_rows(session, as_of):
-        (statement_id, batch_id, source, kind, account, designation, day, file_name, sheet, number, reference,
+        (statement_id, _batch_id, source, kind, account, designation, day, file_name, sheet, number, reference,
          asset, quantity, price, value, equity, im, mm) = row
         if previous is not None and previous[0] != statement_id:
             statements.append(_statement(previous, current))
             current = []
         previous = row
-        batch_ids.add(batch_id)
         current.append(m.Line(source, kind, account, designation, day, asset, quantity,
                               m.Evidence(file_name, sheet, number), reference, price, value, equity, im, mm))
     if previous is not None:
         statements.append(_statement(previous, current))
     prices = tuple(m.PricePoint(p.asset, p.as_of, p.price) for p in repo.live_prices_until(session, as_of))
-    batch_ids |= {b.id for b in repo.price_batches_until(session, as_of)}
-    tolerances = {t.asset: t.tolerance for t in repo.tolerances(session)}
-    inputs = m.ReconciliationInputs(as_of, base, subs, tuple(statements), rules, prices, tolerances)
-    used_batches = repo.batches_by_id(session, batch_ids)
-    designations = [(source, account, designation or "") for source, account, designation in repo.designation_rows(session)]
-    fingerprint = _fingerprint(inputs, used_batches, designations)
-    return inputs, used_batches, fingerprint
+    return m.ReconciliationInputs(as_of, basis.base_currency, basis.sub_accounts, tuple(statements), basis.mappings,
+                                  prices, basis.tolerances)
 
 
 def _statement(first_row: tuple, lines: list[m.Line]) -> m.Statement:  # type: ignore[type-arg]
     _, _, source, kind, account, _, day = first_row[:7]
     return m.Statement(source, kind, account, day, tuple(lines))
-
-
-def _fingerprint(inputs: m.ReconciliationInputs, batches: list, designations: list) -> str:  # type: ignore[type-arg]
-    """Everything the answer depends on: the input files, the chart, tolerances, base currency."""
-    canonical = json.dumps(
-        {
-            "as_of": inputs.as_of.isoformat(),
-            "base": inputs.base_currency,
-            "batches": [[b.sha256, b.sheet, b.id] for b in batches],
-            "subs": sorted([s.code, s.kind] for s in inputs.sub_accounts),
-            "designations": designations,
-            "mappings": sorted(
-                [r.source, r.account, r.reference or "", r.sub_account, str(r.valid_from), str(r.valid_to)]
-                for r in inputs.mappings
-            ),
-            "tolerances": sorted([a, format_amount(t)] for a, t in inputs.tolerances.items()),
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -166,16 +176,18 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
     """The run for ``as_of``: the latest one if nothing it depends on changed, else a new one."""
     user = person(user or current_user(db))
     with db.transaction() as session:
-        inputs, batches, fingerprint = _load(session, as_of)
+        basis = _basis(session, as_of)
+        latest = repo.latest_run(session, as_of)
+        if latest is not None and latest.fingerprint == basis.fingerprint:
+            return _view(session, latest, reused=True)
+        inputs = _load(session, as_of, basis)
+        batches, fingerprint = basis.batches, basis.fingerprint
         if not any(s.source_kind != "ledger" for s in inputs.statements):
             # An empty day would come out clean and could be signed off: refuse instead.
             raise InputError(
                 f"no custodian or exchange statement is dated on or before {as_of}; import the day's "
                 "statements first"
             )
-        latest = repo.latest_run(session, as_of)
-        if latest is not None and latest.fingerprint == fingerprint:
-            return _view(session, latest, reused=True)
         result = run_checks(inputs)
         run = Run(
             as_of=as_of,
@@ -336,7 +348,7 @@ def run_json(view: RunView) -> dict:  # type: ignore[type-arg]
 
 def require_current(session, as_of: dt.date) -> Run:  # type: ignore[no-untyped-def]
     """The latest run for ``as_of``, refused if its inputs changed since: it no longer says what is true."""
-    _, _, fingerprint = _load(session, as_of)
+    fingerprint = _basis(session, as_of).fingerprint
     run = repo.latest_run(session, as_of)
     if run is None:
         raise InputError(f"no reconciliation for {as_of} yet; run `segdesk reconcile --as-of {as_of}` first")

@@ -215,6 +215,17 @@ def _sqlite_statement_rows(session: Session, query) -> list[tuple]:  # type: ign
         cursor.close()
 
 
+def live_batch_ids_until(session: Session, as_of: dt.date) -> set[int]:
+    """The import batches whose statements a reconciliation of ``as_of`` reads."""
+    return set(
+        session.scalars(
+            select(Statement.batch_id)
+            .where(Statement.as_of <= as_of, Statement.superseded_by_id.is_(None))
+            .distinct()
+        )
+    )
+
+
 def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
     """(source, account, reference, sub-account code, valid from, valid to) for every mapping."""
     query = (
