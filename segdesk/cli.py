@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     def command(group, name: str, summary: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
         return group.add_parser(name, parents=[common], help=summary)
 
-    command(commands, "init", "create or upgrade the database")
+    init = command(commands, "init", "create or upgrade the database")
+    init.add_argument("--entity", metavar="NAME", help="the fund or firm the audit packs are for (shown on every cover)")
     command(commands, "demo", "load and reconcile the demo fund (into an empty database)")
 
     chart = command(commands, "chart", "the chart workbook: sub-accounts, external accounts, mappings")
@@ -87,6 +88,26 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--role", choices=["preparer", "reviewer"], required=True)
     sign.add_argument("--user", help="who is signing (default: you)")
     sign.add_argument("--comment", default="")
+
+    keys = command(commands, "keys", "signing keys for audit packs")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True, parser_class=_Parser)
+    create = command(keys_sub, "create", "make a passphrase-protected signing key and its CA certificate")
+    create.add_argument("--out", type=Path, required=True, metavar="KEY.p12")
+    create.add_argument("--name", required=True, help='the signer, e.g. "Jane Doe, Acme Fund Services"')
+
+    export = command(commands, "export", "write the signed PDF audit pack (and an xlsx) for an as-of date")
+    export.add_argument("--as-of", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    export.add_argument("--out", type=Path, required=True, metavar="PACK.pdf")
+    export.add_argument("--key", type=Path, required=True, metavar="KEY.p12",
+                        help="signing key; its passphrase is asked for, or read from $SEGDESK_KEY_PASSPHRASE")
+    export.add_argument("--xlsx", type=Path, metavar="FINDINGS.xlsx", help="also write the figures as a workbook")
+    export.add_argument("--entity", metavar="NAME", help="the fund or firm the pack is for (remembered)")
+    export.add_argument("--user", help="who is exporting (default: you)")
+
+    verify = command(commands, "verify", "check a signed audit pack: intact, valid, wholly covered")
+    verify.add_argument("pack", type=Path, metavar="PACK.pdf")
+    verify.add_argument("--cert", type=Path, metavar="CA.crt",
+                        help="trust only this certificate (the signer's CA or the signer's own), PEM or DER")
 
     audit = command(commands, "audit", "the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
@@ -152,6 +173,10 @@ def _open(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no
 def cmd_init(args: argparse.Namespace) -> int:
     db = _open(args, create=True)
     print(f"Database ready: {db.describe()}")
+    if args.entity is not None:
+        from segdesk.services.exporting import set_entity_name
+
+        print(f"Audit packs are for: {set_entity_name(db, args.entity)}")
     return EXIT_OK
 
 
@@ -331,6 +356,87 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+PASSPHRASE_VARIABLE = "SEGDESK_KEY_PASSPHRASE"
+
+
+def _passphrase(prompt: str, *, confirm: bool = False) -> str:
+    """From $SEGDESK_KEY_PASSPHRASE, else asked on the terminal; never from a flag."""
+    if PASSPHRASE_VARIABLE in os.environ:
+        return os.environ[PASSPHRASE_VARIABLE]
+    if not sys.stdin.isatty():
+        raise InputError(f"a passphrase is needed: run in a terminal to be asked, or set {PASSPHRASE_VARIABLE}")
+    import getpass
+
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+        raise InputError("the two passphrases differ; nothing was written")
+    return first
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from segdesk.services.exporting import create_signing_key
+
+    passphrase = _passphrase(f"Passphrase for the new key {args.out.name}: ", confirm=True)
+    made = create_signing_key(args.out, args.name, passphrase)
+    who = made.signer + (f", {made.organisation}" if made.organisation else "")
+    print(f"Wrote the signing key for {who} to {made.p12} (valid until {made.not_after:%Y-%m-%d})")
+    print(f"Wrote its CA certificate to {made.ca_certificate}: give it to your auditors, who tell their "
+          "verifier to trust it (segdesk verify --cert, pdfsig, Adobe Reader)")
+    print(f"Signing certificate SHA-256: {made.fingerprint}")
+    print(f"CA certificate SHA-256:      {made.ca_fingerprint}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from segdesk.services.exporting import export_pack, open_signing_key
+
+    db = _open(args)
+    key = open_signing_key(args.key, _passphrase(f"Passphrase for {args.key.name}: "))
+    progress = Progress(terminal_progress(sys.stderr))
+    result = export_pack(db, args.as_of, args.out, key, xlsx=args.xlsx, entity=args.entity, user=args.user,
+                         progress=progress)
+    state = "DRAFT (not yet reviewed)" if result.draft else "approved"
+    print(f"Wrote the signed audit pack for {result.as_of} (run {result.run_id}, {state}) to {result.pdf}")
+    print(f"  Verdict: {result.verdict}; {result.findings} finding(s); {result.sources} source file(s) attached")
+    print(f"  Signed by {result.signer}; SHA-256 {result.sha256}")
+    if result.xlsx is not None:
+        print(f"Wrote the figures to {result.xlsx}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from segdesk.services.exporting import verify_pack
+
+    check = verify_pack(args.pack, cert=args.cert)
+    v = check.verification
+    if not check.ok:
+        print(f"{args.pack}: NOT VERIFIED", file=sys.stderr)
+        for problem in check.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_ATTENTION
+    facts = check.facts or {}
+    signer = v.signer + (f", {v.organisation}" if v.organisation else "")
+    print(f"{args.pack}: VERIFIED")
+    print(f"  Signature:    intact and valid; a certification allowing no change; covers the whole file")
+    print(f"  Signed by:    {signer}")
+    print(f"  Signed at:    {v.signed_at:%Y-%m-%d %H:%M:%S %Z}" if v.signed_at else "  Signed at:    (not stated)")
+    if v.trusted:
+        print(f"  Certificate:  issued by or equal to {args.cert.name} (trusted)")
+    else:
+        print("  Certificate:  not checked against a trusted one; compare this fingerprint with the one the "
+              "signer gave you, or pass --cert CA.crt")
+    print(f"  Fingerprint:  {v.fingerprint}")
+    print(f"  Entity:       {facts.get('entity')}")
+    draft = " — DRAFT, not yet reviewed" if facts.get("draft") else ""
+    print(f"  As of:        {facts.get('as_of')} (run {facts.get('run_id')}){draft}")
+    verdict = facts.get("verdict") or {}
+    print(f"  Verdict:      {verdict.get('title')}: {verdict.get('detail')}")
+    head = facts.get("audit_chain_head") or {}
+    print(f"  Chain head:   #{head.get('seq')} {head.get('hash')}")
+    print(f"  Attachments:  {len(facts.get('sources', []))} source file(s), each matching its SHA-256")
+    return EXIT_OK
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from segdesk.services.audit_trail import verify_audit_trail
 
@@ -355,6 +461,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "reconcile": cmd_reconcile,
     "finding": cmd_finding,
     "sign-off": cmd_sign_off,
+    "keys": cmd_keys,
+    "export": cmd_export,
+    "verify": cmd_verify,
     "audit": cmd_audit,
 }
 

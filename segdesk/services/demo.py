@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from segdesk.services.chart import import_chart
+from segdesk.services.exporting import entity_name, set_entity_name
 from segdesk.services.importing import ImportResult, import_statement
 from segdesk.services.overview import list_imports
 from segdesk.services.reconciling import RunView, reconcile
@@ -32,6 +33,8 @@ def load_demo(db: Database, demo_dir: Path = DEMO_DIR) -> DemoLoad:
     if list_imports(db):
         return DemoLoad(False, [])
     manifest = tomllib.loads((demo_dir / "demo.toml").read_text(encoding="utf-8"))
+    if entity_name(db) is None:
+        set_entity_name(db, manifest["entity"], user=DEMO_USER)
     import_chart(db, demo_dir / manifest["chart"], user=DEMO_USER)
     results = [
         import_statement(db, demo_dir / item["file"], demo_dir / item["profile"], user=DEMO_USER)

@@ -1,0 +1,97 @@
+"""Queries for what a pack and an export show: the chart in force, the source files, the audit
+excerpt, and the entity the packs are for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from segdesk.store.schema import (
+    AuditEvent,
+    ExternalAccount,
+    Finding,
+    ImportBatch,
+    Mapping,
+    Run,
+    Setting,
+    Source,
+    SubAccount,
+)
+
+
+def mappings_in_force(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
+    """(source, account, reference, sub-account, valid from, valid to) of every mapping valid on ``as_of``."""
+    return list(session.execute(
+        select(Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code, Mapping.valid_from,
+               Mapping.valid_to)
+        .select_from(Mapping)
+        .join(ExternalAccount, Mapping.external_account_id == ExternalAccount.id)
+        .join(Source, ExternalAccount.source_id == Source.id)
+        .join(SubAccount, Mapping.sub_account_id == SubAccount.id)
+        .where(or_(Mapping.valid_from.is_(None), Mapping.valid_from <= as_of),
+               or_(Mapping.valid_to.is_(None), Mapping.valid_to >= as_of))
+        .order_by(Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code)
+    ))
+
+
+def external_accounts_with_kind(session: Session) -> list[tuple]:  # type: ignore[type-arg]
+    """(source, source kind, account, designation) of every external account."""
+    return list(session.execute(
+        select(Source.name, Source.kind, ExternalAccount.account, ExternalAccount.designation)
+        .join(Source, ExternalAccount.source_id == Source.id)
+        .order_by(Source.name, ExternalAccount.account)
+    ))
+
+
+def sub_account_clients(session: Session) -> dict[str, str | None]:
+    return {code: client for code, client in session.execute(select(SubAccount.code, SubAccount.client))}
+
+
+def batch_contents(session: Session, batch_ids: list[int]) -> Iterator[tuple[int, bytes]]:
+    """(batch id, the file's bytes) one at a time: a day's files can be large."""
+    for batch_id in batch_ids:
+        content = session.scalar(select(ImportBatch.content).where(ImportBatch.id == batch_id))
+        if content is not None:
+            yield batch_id, content
+
+
+def audit_excerpt(session: Session, as_of: dt.date, batch_ids: list[int]) -> list[AuditEvent]:
+    """The events behind a day's pack: importing its files, every run of the day, what was done
+    to those runs' findings and their sign-offs; oldest first."""
+    runs = [str(r) for r in session.scalars(select(Run.id).where(Run.as_of == as_of))]
+    findings = [str(f) for f in session.scalars(select(Finding.id).join(Run, Finding.run_id == Run.id)
+                                                 .where(Run.as_of == as_of))]
+    batches = [str(b) for b in batch_ids]
+    conditions = []
+    for start in range(0, max(len(findings), 1), 900):  # SQLite's bound-parameter limit
+        chunk = findings[start:start + 900]
+        if chunk:
+            conditions.append(and_(AuditEvent.entity == "finding", AuditEvent.entity_id.in_(chunk)))
+    if runs:
+        conditions.append(and_(AuditEvent.entity == "run", AuditEvent.entity_id.in_(runs)))
+    for start in range(0, len(batches), 900):
+        conditions.append(and_(AuditEvent.entity == "import_batch", AuditEvent.entity_id.in_(batches[start:start + 900])))
+    if not conditions:
+        return []
+    found: dict[int, AuditEvent] = {}
+    for start in range(0, len(conditions), 8):  # a few IN-lists per query keeps every query small
+        for event in session.scalars(select(AuditEvent).where(or_(*conditions[start:start + 8]))):
+            found[event.seq] = event
+    return [found[seq] for seq in sorted(found)]
+
+
+def get_text_setting(session: Session, key: str) -> str | None:
+    row = session.get(Setting, key)
+    return row.value if row else None
+
+
+def set_text_setting(session: Session, key: str, value: str) -> None:
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    session.flush()
