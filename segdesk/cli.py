@@ -10,13 +10,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from segdesk import __version__
-from segdesk.domain.problems import InputError
-from segdesk.domain.progress import Cancelled, Progress
-from segdesk.domain.money import grouped
-from segdesk.ingest.numbers import format_amount
 from sqlalchemy.exc import SQLAlchemyError
 
+from segdesk import __version__
+from segdesk.domain.money import grouped
+from segdesk.domain.problems import InputError
+from segdesk.domain.progress import Cancelled, Progress
+from segdesk.ingest.numbers import format_amount
 from segdesk.store.engine import DatabaseError
 
 EXIT_OK, EXIT_ATTENTION, EXIT_BAD_INPUT = 0, 1, 2
@@ -417,7 +417,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     facts = check.facts or {}
     signer = v.signer + (f", {v.organisation}" if v.organisation else "")
     print(f"{args.pack}: VERIFIED")
-    print(f"  Signature:    intact and valid; a certification allowing no change; covers the whole file")
+    print("  Signature:    intact and valid; a certification allowing no change; covers the whole file")
     print(f"  Signed by:    {signer}")
     print(f"  Signed at:    {v.signed_at:%Y-%m-%d %H:%M:%S %Z}" if v.signed_at else "  Signed at:    (not stated)")
     if v.trusted:

@@ -231,7 +231,7 @@ class PackCanvas(rl_canvas.Canvas):
         self.sections: list[tuple[str, int, str]] = []
         self._pages: list[dict] = []  # type: ignore[type-arg]
 
-    def showPage(self) -> None:  # noqa: N802 - reportlab's name
+    def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -286,7 +286,7 @@ class PackCanvas(rl_canvas.Canvas):
     def _signature_caption(self) -> None:
         if self.signature_box is None:
             return
-        x1, y1, x2, y2 = self.signature_box
+        x1, _, _, y2 = self.signature_box
         self.drawString(x1, y2 + 4, "Digital signature (certifies this document; no change allowed)")
 
     def _contents(self) -> None:

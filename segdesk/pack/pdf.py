@@ -68,7 +68,7 @@ class _Heading(Paragraph):
 
 
 class _PackDocument(BaseDocTemplate):
-    def afterFlowable(self, flowable) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - reportlab's name
+    def afterFlowable(self, flowable) -> None:  # type: ignore[no-untyped-def]
         if isinstance(flowable, _Heading):
             canvas = self.canv
             key = f"section-{len(canvas.sections) + 1}"
@@ -288,11 +288,9 @@ def _findings(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-
 def _finding_card(f: FindingRow, base: str, st) -> Paragraph:  # type: ignore[no-untyped-def]
     colour = SEVERITY_COLOURS.get(f.severity, INK).hexval()
     where = " · ".join(esc(x) for x in (f.sub_account, f.external_account, f.asset) if x)
-    lines = [
-        f'<b>#{f.id}</b> <font color="{colour}"><b>{esc(f.severity)}</b></font> <b>{esc(f.kind)}</b>'
-        f"{' · ' + where if where else ''} · {esc(amount_text(f.amount))} {esc(base)} · <b>{esc(f.status)}</b>",
-        esc(f.message),
-    ]
+    title = (f'<b>#{f.id}</b> <font color="{colour}"><b>{esc(f.severity)}</b></font> <b>{esc(f.kind)}</b>'
+             f"{' · ' + where if where else ''} · {esc(amount_text(f.amount))} {esc(base)} · <b>{esc(f.status)}</b>")
+    lines = [title, esc(f.message)]
     if f.evidence:
         shown = "; ".join(
             esc(f"{file}{' / ' + sheet if sheet else ''} row {row}") for file, sheet, row in f.evidence[:EVIDENCE_SHOWN]

@@ -261,7 +261,8 @@ class Verification:
 
 def _certificates(path: Path) -> list[object]:
     """Certificates from a PEM or DER file (asn1crypto objects, as pyHanko's validator wants)."""
-    from asn1crypto import pem, x509 as asn1_x509
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
 
     try:
         data = path.read_bytes()
@@ -302,8 +303,8 @@ def _verify(data: bytes, pinned: Path | None) -> Verification:
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.fields import MDPPerm
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext

@@ -23,7 +23,15 @@ from segdesk.domain.problems import InputError
 from segdesk.domain.progress import Progress
 from segdesk.pack import content as pc
 from segdesk.pack.attachments import PACK_FACTS, Attachment, attach, attachment_name
-from segdesk.pack.signing import CreatedKey, SigningKey, Verification, create_key, open_key, sign_pdf, verify_pdf
+from segdesk.pack.signing import (
+    CreatedKey,
+    SigningKey,
+    Verification,
+    create_key,
+    open_key,
+    sign_pdf,
+    verify_pdf,
+)
 from segdesk.services.identity import current_user, person
 from segdesk.services.overview import as_utc
 from segdesk.services.reconciling import RunView, _view, require_current

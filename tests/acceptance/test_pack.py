@@ -66,7 +66,7 @@ def test_keys_create_writes_a_protected_key_and_the_ca_certificate_for_auditors(
 
     with pytest.raises(ValueError):
         pkcs12.load_key_and_certificates((demo / "jane.p12").read_bytes(), b"wrong passphrase")
-    key, cert, cas = pkcs12.load_key_and_certificates((demo / "jane.p12").read_bytes(), PASS["SEGDESK_KEY_PASSPHRASE"].encode())
+    _key, cert, cas = pkcs12.load_key_and_certificates((demo / "jane.p12").read_bytes(), PASS["SEGDESK_KEY_PASSPHRASE"].encode())
     from cryptography import x509
 
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -78,7 +78,7 @@ def test_keys_create_writes_a_protected_key_and_the_ca_certificate_for_auditors(
 def test_pdfsig_reports_the_pack_validly_signed_whole_and_trusted(demo):
     nss = nss_trusting(demo / "jane-ca.crt", demo / "nss")
     done = subprocess.run([tool("pdfsig"), "-nssdir", f"sql:{nss}", str(demo / "pack.pdf")], capture_output=True,
-                          text=True)
+                          text=True, check=False)
     report = done.stdout
     assert "Signature Type: ETSI.CAdES.detached" in report
     assert "Total document signed" in report
@@ -271,7 +271,7 @@ def test_keys_create_never_overwrites_and_needs_a_real_passphrase(demo, tmp_path
     assert short.code == 2 and "at least 8 characters" in short.err
     env = {k: v for k, v in os.environ.items() if k != "SEGDESK_KEY_PASSPHRASE"}
     done = subprocess.run([*segdesk_argv(), "keys", "create", "--out", str(tmp_path / "k.p12"), "--name", "Jane"],
-                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60)
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=60, check=False)
     assert done.returncode == 2 and "SEGDESK_KEY_PASSPHRASE" in done.stderr
     assert not list(tmp_path.iterdir())
 

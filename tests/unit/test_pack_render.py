@@ -22,8 +22,8 @@ HOSTILE = '<b>Bold?</b> & <font color="red">red</font> <img src="x"/> =HYPERLINK
 
 def content(*, subs: int = 3, name: str = "Délta Fonds €", message: str = "Margin shortfall", approved: bool = False,
             reference: str = "ZETA") -> pc.PackContent:
-    figures = pc.Figures(Decimal("1234567.891"), Decimal("1300000"), Decimal("65432.109"), Decimal("0"),
-                         Decimal("10000"))
+    figures = pc.Figures(Decimal("1234567.891"), Decimal(1300000), Decimal("65432.109"), Decimal(0),
+                         Decimal(10000))
     findings = (
         pc.FindingRow(1, "margin_shortfall", "critical", "C-1", "Helix Exchange:c1", None, Decimal("-11997.6"), "open",
                       message, (("helix.csv", None, 4), ("north.xlsx", "Holdings", 9)),
@@ -31,7 +31,7 @@ def content(*, subs: int = 3, name: str = "Délta Fonds €", message: str = "Ma
     )
     sub_rows = tuple(
         pc.SubAccountRow(f"C-{i:05d}", name if i == 0 else f"Client {i}", "client", None, Decimal(i) - 2,
-                         Decimal("0"), Decimal("0"), Decimal("0") if i % 2 else Decimal("5"))
+                         Decimal(0), Decimal(0), Decimal(0) if i % 2 else Decimal(5))
         for i in range(subs)
     )
     signatures = {"preparer": pc.Signature("preparer", "alice", AT, "")}
@@ -41,8 +41,8 @@ def content(*, subs: int = 3, name: str = "Délta Fonds €", message: str = "Ma
         entity="Fonds Äquator SICAV — =cmd", as_of=dt.date(2026, 11, 20), run_id=7, base_currency="EUR",
         fingerprint="f" * 64, run_created_by="alice", run_created_at=AT, exported_by="alice", exported_at=AT,
         verdict=pc.verdict_of(figures, findings, "EUR", "65,432.109"), signatures=signatures, figures=figures,
-        by_currency=(pc.CurrencyRow("EUR", Decimal("1300000"), Decimal("1300000"), Decimal("1234567.891"),
-                                    Decimal("65432.109"), Decimal("10000")),),
+        by_currency=(pc.CurrencyRow("EUR", Decimal(1300000), Decimal(1300000), Decimal("1234567.891"),
+                                    Decimal("65432.109"), Decimal(10000)),),
         findings=findings, sub_accounts=sub_rows,
         accounts=(pc.AccountRow("Helix Exchange", "exchange", "c1", "client_segregated"),),
         mappings=(pc.MappingRow("Helix Exchange", "c1", reference, "C-00000", None, None),),
