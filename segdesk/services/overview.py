@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from segdesk.store import repositories as repo
 from segdesk.store.engine import Database
@@ -45,3 +46,37 @@ def list_imports(db: Database) -> list[ImportSummary]:
             )
             for b in repo.list_batches(session)
         ]
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One reconciled day's headline figures (its latest run), for the trend on the dashboard."""
+
+    as_of: dt.date
+    run_id: int
+    base_currency: str
+    requirement: Decimal
+    resources: Decimal
+    excess: Decimal
+    undermargined: Decimal
+
+
+def day_history(db: Database, limit: int = 30) -> list[DayFigures]:
+    import json
+
+    from segdesk.store import records
+
+    out = []
+    with db.reading() as session:
+        for run in records.latest_runs_by_day(session, limit):
+            seg = json.loads(run.results)["segregation"]
+            out.append(DayFigures(run.as_of, run.id, run.base_currency, Decimal(seg["requirement"]),
+                                  Decimal(seg["resources"]), Decimal(seg["excess"]), Decimal(seg["undermargined"])))
+    return out
+
+
+def statement_days(db: Database) -> list[dt.date]:
+    from segdesk.store import records
+
+    with db.reading() as session:
+        return records.statement_days(session)

@@ -95,3 +95,32 @@ def set_text_setting(session: Session, key: str, value: str) -> None:
     else:
         row.value = value
     session.flush()
+
+
+def latest_runs_by_day(session: Session, limit: int) -> list[Run]:
+    """The latest run of each of the most recent ``limit`` as-of dates, oldest day first."""
+    days = list(session.scalars(select(Run.as_of).distinct().order_by(Run.as_of.desc()).limit(limit)))
+    runs = []
+    for day in sorted(days):
+        run = session.scalars(select(Run).where(Run.as_of == day).order_by(Run.id.desc()).limit(1)).first()
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def statement_days(session: Session) -> list[dt.date]:
+    """Every as-of date some import carries, newest first."""
+    return list(session.scalars(select(ImportBatch.as_of).where(ImportBatch.as_of.is_not(None)).distinct()
+                                .order_by(ImportBatch.as_of.desc())))
+
+
+def audit_events(session: Session, text: str | None, limit: int) -> list[AuditEvent]:
+    """The newest ``limit`` audit events, optionally those whose action, actor, entity or payload
+    contains ``text``."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(AuditEvent.action.ilike(like), AuditEvent.actor.ilike(like),
+                                AuditEvent.entity.ilike(like), AuditEvent.entity_id.ilike(like),
+                                AuditEvent.payload.ilike(like)))
+    return list(session.scalars(query))

@@ -1,147 +1,278 @@
-"""The desktop app. For now one window: the latest reconciled day and the imported files.
-
-The full desk (import wizard, acting on findings, sign-off, export) arrives with the GUI work;
-this window already runs on the real database through the same services as the command line.
-"""
+"""The desktop app's window: a sidebar of pages, menus and shortcuts, a status bar, settings kept
+between sessions, files dropped on the window go to the import wizard."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
-    QHeaderView,
+    QFileDialog,
+    QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
-    QTableView,
-    QTabWidget,
-    QVBoxLayout,
+    QStyle,
     QWidget,
 )
 
-from segdesk.services.overview import list_imports
-from segdesk.services.reconciling import RunView, latest_day
+from segdesk import __version__
 from segdesk.store.engine import Database, DatabaseError, open_database
-from segdesk.domain.money import grouped
-from segdesk.ui.findings_table import FindingsTableModel
-from segdesk.ui.imports_table import ImportsTableModel
+from segdesk.ui.desk import Desk
+from segdesk.ui.pages.audit import AuditPage
+from segdesk.ui.pages.dashboard import DashboardPage
+from segdesk.ui.pages.findings import FindingsPage
+from segdesk.ui.pages.imports import ImportsPage
+from segdesk.ui.pages.schedule import SchedulePage
+from segdesk.ui.pages.signoff import SignOffPage
+
+ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "segdesk.svg"
+RECENT_LIMIT = 8
+PAGE_ICONS = {
+    "Dashboard": QStyle.StandardPixmap.SP_ComputerIcon,
+    "Findings": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "Sub-accounts": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+    "Imports": QStyle.StandardPixmap.SP_ArrowDown,
+    "Accounts": QStyle.StandardPixmap.SP_DirIcon,
+    "Sign-off && export": QStyle.StandardPixmap.SP_DialogApplyButton,
+    "Audit log": QStyle.StandardPixmap.SP_FileDialogContentsView,
+}
+STATEMENT_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt"}
 
 
-def _table(model: QAbstractTableModel) -> QTableView:
-    proxy = QSortFilterProxyModel()
-    proxy.setSourceModel(model)
-    proxy.setSortRole(Qt.ItemDataRole.UserRole)
-    table = QTableView()
-    table.setModel(proxy)
-    proxy.setParent(table)
-    table.setSortingEnabled(True)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)  # one line per row; the tooltip holds the whole text
-    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
-class TableOrEmpty(QStackedWidget):
-    """A sortable table, or a line saying what to do while it has no rows."""
-
-    def __init__(self, model: QAbstractTableModel, empty_text: str) -> None:
-        super().__init__()
-        self.table = _table(model)
-        self.empty = QLabel(empty_text)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.addWidget(self.empty)
-        self.addWidget(self.table)
-
-    def show_rows(self, has_rows: bool) -> None:
-        self.setCurrentWidget(self.table if has_rows else self.empty)
-
-
-class ReconciliationPage(QWidget):
-    """The latest reconciled day: the four figures, then its findings."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        self.heading = QLabel()
-        self.heading.setTextFormat(Qt.TextFormat.RichText)
-        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.heading)
-        self.model = FindingsTableModel()
-        self.stack = TableOrEmpty(
-            self.model,
-            "No reconciliation yet.\n\nRun one from the command line:\nsegdesk reconcile --as-of YYYY-MM-DD",
-        )
-        self.table, self.empty = self.stack.table, self.stack.empty
-        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # most severe first
-        layout.addWidget(self.stack, 1)
-
-    def show_run(self, run: RunView | None) -> None:
-        if run is None:
-            self.heading.setText("")
-            self.model.set_rows([])
-            self.stack.show_rows(False)
-            return
-        seg = run.results["segregation"]
-        state = "approved" if run.approved else ("prepared, awaiting review" if "preparer" in run.sign_offs
-                                                  else "not signed off")
-        cells = "".join(
-            f"<td style='padding-right:28px'>{label}<br><b style='font-size:14pt'>{grouped(seg[key])}</b>"
-            f" {run.base_currency}</td>"
-            for label, key in (("Requirement", "requirement"), ("Resources", "resources"), ("Excess", "excess"),
-                               ("Undermargined", "undermargined"), ("Buffer held", "buffer"))
-        )
-        critical = len(run.open_critical)
-        self.heading.setText(
-            f"<p><b>Reconciliation for {run.as_of:%d %B %Y}</b> &nbsp;·&nbsp; run {run.run_id}, {state}"
-            f" &nbsp;·&nbsp; {len(run.findings)} findings, "
-            f"<span style='color:{'#b3261e' if critical else '#1e7b34'}'>{critical} critical open</span></p>"
-            f"<table><tr>{cells}</tr></table>"
-        )
-        self.model.set_rows(list(run.findings))
-        self.stack.show_rows(bool(run.findings))
+def settings() -> QSettings:
+    return QSettings("SegDesk", "SegDesk")
 
 
 class MainWindow(QMainWindow):
     def __init__(self, db: Database) -> None:
         super().__init__()
-        self.db = db
+        self.desk = Desk(db, self)
         self.setWindowTitle(f"SegDesk — {db.describe()}")
-        self.resize(1200, 680)
-        self.reconciliation = ReconciliationPage()
-        imports = QWidget()
-        layout = QVBoxLayout(imports)
-        self.model = ImportsTableModel()
-        self.stack = TableOrEmpty(
-            self.model,
-            "No statements imported yet.\n\nImport one from the command line:\n"
-            "segdesk import STATEMENT.xlsx --profile PROFILE.toml",
-        )
-        self.table, self.empty = self.stack.table, self.stack.empty
-        self.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)  # newest import first
-        layout.addWidget(self.stack, 1)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.reconciliation, "Reconciliation")
-        self.tabs.addTab(imports, "Imported files")
-        self.setCentralWidget(self.tabs)
-        self.refresh()
+        if ICON.exists():
+            self.setWindowIcon(QIcon(str(ICON)))
+        self.resize(1280, 760)
+        self.setAcceptDrops(True)
 
-    def refresh(self) -> None:
-        imports = list_imports(self.db)
-        self.model.set_rows(imports)
-        self.stack.show_rows(bool(imports))
-        self.reconciliation.show_run(latest_day(self.db))
-        self.statusBar().showMessage(f"Database: {self.db.describe()} · {len(imports)} file(s) imported")
+        self.dashboard = DashboardPage(self.desk)
+        self.findings = FindingsPage(self.desk)
+        self.schedule = SchedulePage(self.desk)
+        self.imports = ImportsPage(self.desk)
+        self.signoff = SignOffPage(self.desk)
+        self.audit = AuditPage(self.desk)
+        self.pages: list[tuple[str, QWidget]] = [
+            ("Dashboard", self.dashboard), ("Findings", self.findings), ("Sub-accounts", self.schedule),
+            ("Imports", self.imports), ("Sign-off && export", self.signoff), ("Audit log", self.audit),
+        ]
+        try:
+            from segdesk.ui.pages.accounts import AccountsPage
+        except ImportError:  # built in its own piece of work; the window works without it
+            pass
+        else:
+            self.accounts = AccountsPage(self.desk)
+            self.pages.insert(4, ("Accounts", self.accounts))
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(190)
+        self.sidebar.setIconSize(QSize(18, 18))
+        # Spacing only: colours come from the system palette, so light and dark themes both work.
+        self.sidebar.setStyleSheet("QListWidget#sidebar { border: none; padding-top: 8px; }"
+                                   "QListWidget#sidebar::item { padding: 7px 10px; }")
+        self.stack = QStackedWidget()
+        for title, page in self.pages:
+            item = QListWidgetItem(self.style().standardIcon(PAGE_ICONS.get(title, QStyle.StandardPixmap.SP_FileIcon)),
+                                   title.replace("&&", "&"))
+            self.sidebar.addItem(item)
+            self.stack.addWidget(page)
+        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(body)
+
+        self.db_label, self.day_label, self.user_label = QLabel(), QLabel(), QLabel()
+        for label in (self.db_label, self.day_label, self.user_label):
+            self.statusBar().addPermanentWidget(label)
+        self.busy_label = QLabel("")
+        self.statusBar().addWidget(self.busy_label)
+        self.desk.as_of_changed.connect(self._show_status)
+        self.desk.busy_changed.connect(lambda busy: self.busy_label.setText("Working…" if busy else ""))
+        self.desk.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.dashboard.import_requested.connect(self.import_files)
+        self.imports.import_requested.connect(self.import_files)
+
+        self._menus()
+        self._restore()
+        self._show_status()
+        self.desk.changed.emit()  # every page loads
+
+    # --- menus -----------------------------------------------------------------------------------
+
+    def _menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "&Open database…", QKeySequence.StandardKey.Open, self.open_database_dialog)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addSeparator()
+        self._action(file, "&Import statements…", "Ctrl+I", lambda: self.import_files([]))
+        self._action(file, "&Export audit pack…", "Ctrl+E", self._go_export)
+        self._action(file, "&Verify a pack…", "Ctrl+Shift+V", self.signoff.open_verify)
+        file.addSeparator()
+        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit = self.menuBar().addMenu("&Edit")
+        self._action(edit, "&Copy selected rows", QKeySequence.StandardKey.Copy, self._copy)
+        view = self.menuBar().addMenu("&View")
+        for i, (title, _page) in enumerate(self.pages):
+            self._action(view, title, f"Ctrl+{i + 1}", lambda i=i: self.sidebar.setCurrentRow(i))
+        view.addSeparator()
+        self._action(view, "&Refresh", QKeySequence.StandardKey.Refresh, self.desk.changed.emit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About SegDesk", None, self._about)
+
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _copy(self) -> None:
+        page = self.stack.currentWidget()
+        copy = getattr(page, "copy_selection", None)
+        if copy is not None:
+            copy()
+
+    def _go_export(self) -> None:
+        self.sidebar.setCurrentRow(self.stack.indexOf(self.signoff))
+        self.signoff.export_button.setFocus()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About SegDesk",
+                          f"<b>SegDesk {__version__}</b><p>Segregation reconciliation for fund administrators.</p>"
+                          f"<p>Database: {self.desk.db.describe()}</p>")
+
+    # --- status, settings ------------------------------------------------------------------------
+
+    def _show_status(self, *_: object) -> None:
+        self.db_label.setText(f"Database: {self.desk.db.describe()}")
+        day = self.desk.as_of
+        self.day_label.setText(f"As of: {day:%d %b %Y}" if day else "As of: —")
+        self.user_label.setText(f"User: {self.desk.user}")
+
+    def _restore(self) -> None:
+        s = settings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        page = s.value("window/page", 0)
+        self.sidebar.setCurrentRow(int(page) if str(page).isdigit() and int(page) < len(self.pages) else 0)
+        remember_database(self.desk.db.describe())
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/page", self.sidebar.currentRow())
+        super().closeEvent(event)
+
+    # --- databases -------------------------------------------------------------------------------
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = recent_databases()
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for target in recent:
+            self.recent_menu.addAction(target, lambda t=target: self.switch_database(t))
+
+    def open_database_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open a SegDesk database", "",
+                                              "SegDesk databases (*.sqlite3 *.sqlite *.db);;All files (*)")
+        if name:
+            self.switch_database(name)
+
+    def switch_database(self, target: str) -> None:
+        try:
+            db = open_database(target)
+        except DatabaseError as exc:
+            QMessageBox.warning(self, "SegDesk cannot open that database", str(exc))
+            return
+        window = MainWindow(db)
+        window.show()
+        self.close()
+
+    # --- importing -------------------------------------------------------------------------------
+
+    def import_files(self, files: list[Path]) -> None:
+        from segdesk.ui.import_wizard import ImportWizard
+
+        if not files:
+            names, _ = QFileDialog.getOpenFileNames(
+                self, "Import statements", "", "Statements (*.xlsx *.xlsm *.xls *.xlsb *.ods *.csv *.txt);;All files (*)")
+            files = [Path(n) for n in names]
+        if not files:
+            return
+        self.wizard = ImportWizard(self.desk, files, self)
+        self.wizard.open()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = _dropped_files(event)
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+
+
+def _dropped_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()
+            and Path(u.toLocalFile()).suffix.lower() in STATEMENT_SUFFIXES]
+
+
+def recent_databases() -> list[str]:
+    value = settings().value("databases/recent", [])
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [str(v) for v in items][:RECENT_LIMIT]
+
+
+def remember_database(target: str) -> None:
+    recent = [t for t in recent_databases() if t != target]
+    settings().setValue("databases/recent", [target, *recent][:RECENT_LIMIT])
+
+
+def open_folder(path: Path) -> None:
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def run_app(db_arg: str | None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("SegDesk")
+    app.setOrganizationName("SegDesk")
+    app.setApplicationVersion(__version__)
+    if ICON.exists():
+        app.setWindowIcon(QIcon(str(ICON)))
     try:
         db = open_database(db_arg)
     except DatabaseError as exc:
@@ -150,3 +281,4 @@ def run_app(db_arg: str | None) -> int:
     window = MainWindow(db)
     window.show()
     return app.exec()
+

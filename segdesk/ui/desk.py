@@ -1,0 +1,84 @@
+"""What every page of the window shares: the open database, the as-of date, who is working, and
+one signal that says "the data changed, look again"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from segdesk.domain.problems import InputError
+from segdesk.domain.progress import Progress
+from segdesk.services.identity import current_user
+from segdesk.store.engine import Database
+from segdesk.ui.worker import Job, run_job
+
+
+class Desk(QObject):
+    changed = Signal()  # something was imported, reconciled, acted on, signed: pages reload
+    as_of_changed = Signal(object)  # dt.date | None
+    busy_changed = Signal(bool)
+    status = Signal(str)  # a short message for the status bar
+
+    def __init__(self, db: Database, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.user = current_user(db)
+        self.as_of: dt.date | None = None
+        self._jobs = 0
+
+    def set_as_of(self, day: dt.date | None) -> None:
+        if day != self.as_of:
+            self.as_of = day
+            self.as_of_changed.emit(day)
+
+    def run(self, work: Callable[[Progress], Any], on_success: Callable[[Any], None], *,
+            parent: QWidget | None = None, what: str = "The work",
+            on_failure: Callable[[BaseException], None] | None = None,
+            on_progress: Callable[[int, int, str], None] | None = None,
+            on_cancel: Callable[[], None] | None = None) -> Job:
+        """``work(progress)`` off the GUI thread; ``on_success(result)`` back on it. A failure
+        shows a readable dialog naming ``what`` failed, unless ``on_failure`` handles it."""
+        self._jobs += 1
+        if self._jobs == 1:
+            self.busy_changed.emit(True)
+
+        def failed(exc: BaseException) -> None:
+            if on_failure is not None:
+                on_failure(exc)
+            else:
+                show_error(parent, f"{what} did not complete", exc)
+
+        job = run_job(work, on_success=on_success, on_failure=failed, on_progress=on_progress, on_cancel=on_cancel)
+        job.settled.connect(self._settled)
+        return job
+
+    def _settled(self) -> None:
+        self._jobs -= 1
+        if self._jobs == 0:
+            self.busy_changed.emit(False)
+
+
+def problem_lines(exc: BaseException) -> list[str]:
+    """What a person should read: our own input errors line by line, anything else in one line."""
+    if isinstance(exc, InputError):
+        return list(exc.problems)
+    if "locked" in str(exc).lower() and type(exc).__module__.startswith("sqlalchemy"):
+        return [("The database is busy: another SegDesk (or another program) is writing to it. Nothing was "
+                 "changed; try again in a moment.")]
+    text = str(exc).strip().splitlines()
+    return [f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")]
+
+
+def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
+    lines = problem_lines(exc)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, lines[0] if len(lines) == 1 else
+                      f"{len(lines)} problems; nothing was changed.", QMessageBox.StandardButton.Ok, parent)
+    if len(lines) > 1:
+        box.setDetailedText("\n".join(lines))
+        box.setInformativeText("\n".join(lines[:8]) + ("\n…" if len(lines) > 8 else ""))
+    box.setObjectName("errorDialog")
+    box.open()  # window-modal, never blocks a test or the event loop

@@ -1,0 +1,126 @@
+"""The sub-account schedule of the day's run: equity, venue equity, IM, MM and margin ratio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+
+from segdesk.domain.money import grouped, plain
+from segdesk.services.reconciling import RunView, current_run
+from segdesk.ui.desk import Desk
+from segdesk.ui.rows_model import RowsTableModel
+from segdesk.ui.widgets import (
+    TableOrEmpty,
+    copy_selection,
+    fit_columns,
+    heading,
+    page_layout,
+)
+
+ANY = "(any)"
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    code: str
+    name: str
+    kind: str
+    equity: Decimal
+    venue_equity: Decimal
+    initial_margin: Decimal
+    maintenance_margin: Decimal
+
+    @property
+    def margin_ratio(self) -> Decimal | None:
+        return None if self.maintenance_margin == 0 else self.venue_equity / self.maintenance_margin
+
+
+class ScheduleModel(RowsTableModel[ScheduleRow]):
+    COLUMNS = ("Code", "Name", "Kind", "Equity", "Venue equity", "Initial margin", "Maintenance margin", "Margin ratio")
+    RIGHT = frozenset({3, 4, 5, 6, 7})
+
+    def cells(self, r: ScheduleRow) -> tuple[str, ...]:
+        ratio = r.margin_ratio
+        return (r.code, r.name, r.kind, grouped(plain(r.equity)), grouped(plain(r.venue_equity)),
+                grouped(plain(r.initial_margin)), grouped(plain(r.maintenance_margin)),
+                "" if ratio is None else f"{ratio:.2%}")
+
+    def keys(self, r: ScheduleRow) -> tuple[Any, ...]:
+        ratio = r.margin_ratio
+        return (r.code.casefold(), r.name.casefold(), r.kind, r.equity, r.venue_equity, r.initial_margin,
+                r.maintenance_margin, Decimal("-Infinity") if ratio is None else ratio)
+
+    def style(self, r: ScheduleRow, column: int, role: int) -> object:
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == 3 and r.equity < 0:
+                return QBrush(QColor("#b3261e"))
+            if column == 7 and r.margin_ratio is not None and r.margin_ratio < 1:
+                return QBrush(QColor("#b3261e"))
+        return None
+
+
+class SchedulePage(QWidget):
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        layout = page_layout(self)
+        self.title = heading("Sub-accounts")
+        layout.addWidget(self.title)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Kind"))
+        self.kind = QComboBox()
+        self.kind.addItems([ANY, "client", "proprietary", "buffer"])
+        self.kind.currentIndexChanged.connect(self._filter)
+        filters.addWidget(self.kind)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search code or name…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        filters.addWidget(self.search, 1)
+        self.count = QLabel()
+        filters.addWidget(self.count)
+        layout.addLayout(filters)
+        self.model = ScheduleModel()
+        self.stack = TableOrEmpty(self.model, "No reconciled day to show.\n\nReconcile one on the Dashboard.")
+        self.table = self.stack.table
+        layout.addWidget(self.stack, 1)
+        note = QLabel("Amounts in the base currency. Margin ratio = venue equity ÷ maintenance margin; below 100% "
+                      "is a margin shortfall.")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        desk.changed.connect(self.reload)
+        desk.as_of_changed.connect(lambda _d: self.reload())
+
+    def reload(self) -> None:
+        day, db = self.desk.as_of, self.desk.db
+        if day is None:
+            self.show_run(None)
+            return
+        self.desk.run(lambda _p: current_run(db, day), self.show_run, parent=self, what="Loading the schedule")
+
+    def show_run(self, run: RunView | None) -> None:
+        rows = [] if run is None else [
+            ScheduleRow(s["code"], s["name"], s["kind"], Decimal(s["equity"]), Decimal(s["venue_equity"]),
+                        Decimal(s["initial_margin"]), Decimal(s["maintenance_margin"]))
+            for s in run.results["sub_accounts"]
+        ]
+        self.title.setText(f"Sub-accounts — {run.as_of:%d %B %Y} ({run.base_currency})" if run else "Sub-accounts")
+        self.model.set_rows(rows)
+        self._filter()
+        fit_columns(self.table)
+        self.stack.show_rows(bool(rows))
+
+    def _filter(self) -> None:
+        kind = self.kind.currentText()
+        text = self.search.text().strip().casefold()
+        self.model.set_filter(lambda r: (kind == ANY or r.kind == kind)
+                              and (not text or text in r.code.casefold() or text in r.name.casefold()))
+        self.count.setText(f"{self.model.rowCount()} of {self.model.total}")
+
+    def copy_selection(self) -> str:
+        return copy_selection(self.table)
