@@ -80,3 +80,36 @@ def statement_days(db: Database) -> list[dt.date]:
 
     with db.reading() as session:
         return records.statement_days(session)
+
+
+@dataclass(frozen=True)
+class LineRow:
+    """One stored statement line, as imported (amounts exact)."""
+
+    row: int
+    sheet: str | None
+    account: str
+    reference: str | None
+    asset: str
+    quantity: Decimal
+    price: Decimal | None
+    value: Decimal | None
+    equity: Decimal | None
+    initial_margin: Decimal | None
+    maintenance_margin: Decimal | None
+    as_of: dt.date
+
+
+def batch_line_count(db: Database, batch_id: int) -> int:
+    from segdesk.store import records
+
+    with db.reading() as session:
+        return records.batch_line_count(session, batch_id)
+
+
+def batch_lines(db: Database, batch_id: int, offset: int, limit: int) -> list[LineRow]:
+    """A page of an imported file's lines, in file order: for a table that shows a million rows."""
+    from segdesk.store import records
+
+    with db.reading() as session:
+        return [LineRow(*row) for row in records.batch_lines(session, batch_id, offset, limit)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from segdesk.store.schema import (
@@ -18,6 +18,8 @@ from segdesk.store.schema import (
     Run,
     Setting,
     Source,
+    Statement,
+    StatementLine,
     SubAccount,
 )
 
@@ -124,3 +126,25 @@ def audit_events(session: Session, text: str | None, limit: int) -> list[AuditEv
                                 AuditEvent.entity.ilike(like), AuditEvent.entity_id.ilike(like),
                                 AuditEvent.payload.ilike(like)))
     return list(session.scalars(query))
+
+
+def batch_line_count(session: Session, batch_id: int) -> int:
+    return int(session.scalar(
+        select(func.count(StatementLine.id)).join(Statement, StatementLine.statement_id == Statement.id)
+        .where(Statement.batch_id == batch_id)) or 0)
+
+
+def batch_lines(session: Session, batch_id: int, offset: int, limit: int) -> list[tuple]:  # type: ignore[type-arg]
+    """One page of a file's stored lines, account by account and in file order within each (the order
+    the indexes give for free, so a page deep in a million lines is still quick): (row, sheet, account,
+    reference, asset, quantity, price, value, equity, initial margin, maintenance margin, as-of)."""
+    return list(session.execute(
+        select(StatementLine.row, StatementLine.sheet, ExternalAccount.account, StatementLine.reference,
+               StatementLine.asset, StatementLine.quantity, StatementLine.price, StatementLine.value,
+               StatementLine.equity, StatementLine.initial_margin, StatementLine.maintenance_margin, Statement.as_of)
+        .join(Statement, StatementLine.statement_id == Statement.id)
+        .join(ExternalAccount, Statement.external_account_id == ExternalAccount.id)
+        .where(Statement.batch_id == batch_id)
+        .order_by(Statement.id, StatementLine.id)
+        .offset(offset).limit(limit)
+    ))

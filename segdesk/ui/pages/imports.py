@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from segdesk.services.overview import ImportSummary, list_imports
 from segdesk.ui.desk import Desk
 from segdesk.ui.imports_table import ImportsTableModel
+from segdesk.ui.lines_model import LinesModel
 from segdesk.ui.widgets import (
     TableOrEmpty,
     copy_selection,
@@ -49,11 +50,22 @@ class ImportsPage(QWidget):
         self.table, self.empty = self.stack.table, self.stack.empty
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = QTextBrowser()
+        self.lines_model = LinesModel(desk)
+        self.lines = QTableView()
+        self.lines.setModel(self.lines_model)
+        self.lines.setAlternatingRowColors(True)
+        self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.lines.verticalHeader().setVisible(False)
+        self.lines.verticalHeader().setDefaultSectionSize(22)
+        self.lines.horizontalHeader().setStretchLastSection(True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.detail, "Details")
+        self.tabs.addTab(self.lines, "Stored lines")
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.stack)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 4)
-        split.setStretchFactor(1, 1)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout.addWidget(split, 1)
         self.count = QLabel()
         layout.addWidget(self.count)
@@ -76,9 +88,12 @@ class ImportsPage(QWidget):
     def _selected(self, *_: object) -> None:
         rows = selected_rows(self.table)
         if len(rows) != 1:
-            self.detail.setHtml("<p style='color:gray'>Select a file to see its details.</p>")
+            self.detail.setHtml("<p style='color:gray'>Select a file to see its details and the lines stored from "
+                                "it.</p>")
+            self.lines_model.show_batch(None)
             return
         i = self.model.row(rows[0])
+        self.lines_model.show_batch(i.batch_id)
         self.detail.setHtml(
             f"<p><b>{escape(i.file_name)}</b> — {escape(i.source)} ({escape(i.kind)}), batch {i.batch_id}</p>"
             f"<p>{i.rows:,} balance rows, as of {i.as_of or 'several dates'}; imported by {escape(i.imported_by)} "
