@@ -507,7 +507,7 @@ def _run_worker(path: Path, request: dict[str, Any]) -> dict[str, Any]:
 
     if done.returncode == 0:
         try:
-            reply = _SafeUnpickler(io.BytesIO(done.stdout)).load()
+            reply = _read_reply(done.stdout)
         except Exception as exc:  # a reply we cannot trust is a failed read, never a crash
             raise ReadError(f"{name}: the spreadsheet reader gave an unreadable answer ({exc})") from None
         if isinstance(reply, dict) and reply.get("status") == "ok":
@@ -530,6 +530,34 @@ def _run_worker(path: Path, request: dict[str, Any]) -> dict[str, Any]:
 
 def _sheet_part(sheet: object) -> str:
     return f", sheet '{sheet}'" if sheet else ""
+
+
+REPLY_CHUNK_ROWS = 2000
+
+
+def _read_reply(data: bytes) -> Any:
+    """The worker's reply: a head, then its rows in chunks, then None. Unpickling it as one piece
+    would hold the interpreter lock for the whole sheet (over 100 ms at 100k rows) and freeze the
+    window while an import runs in the background; chunk by chunk, other threads run in between."""
+    stream = io.BytesIO(data)
+    reply = _SafeUnpickler(stream).load()
+    if isinstance(reply, dict) and reply.get("status") == "ok" and reply.get("rows") is None and "chunks" in reply:
+        rows: list[Any] = []
+        while (chunk := _SafeUnpickler(stream).load()) is not None:
+            rows.extend(chunk)
+        reply["rows"] = rows
+    return reply
+
+
+def _write_reply(out: Any, reply: dict[str, Any]) -> None:  # noqa: ANN401 - a binary stream
+    rows = reply.get("rows") if reply.get("status") == "ok" else None
+    if rows is None:
+        out.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        return
+    out.write(pickle.dumps({**reply, "rows": None, "chunks": True}, protocol=pickle.HIGHEST_PROTOCOL))
+    for start in range(0, len(rows), REPLY_CHUNK_ROWS):
+        out.write(pickle.dumps(rows[start:start + REPLY_CHUNK_ROWS], protocol=pickle.HIGHEST_PROTOCOL))
+    out.write(pickle.dumps(None, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -606,7 +634,7 @@ def run_sheet_worker() -> None:
             "message": f"not a readable spreadsheet ({_short(exc)})",
             "sheet": request.get("sheet"),
         }
-    sys.stdout.buffer.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+    _write_reply(sys.stdout.buffer, reply)
     sys.stdout.buffer.flush()
 
 
