@@ -7,10 +7,13 @@ from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
+    QTableView,
+    QTabWidget,
     QTextBrowser,
     QWidget,
 )
