@@ -1,53 +1,39 @@
 """The checks of SPEC.md, one small function per concern, each returning findings as values.
 
-Every function takes placed lines (a statement line with the sub-account it maps to and its base
-value) and plain context; none reads a database or touches a screen.
+A reconciliation first sums the lines of the statements it uses in one pass (``tally``) into
+the few tables the checks read; each check is then a small function over those sums. Which lines
+caused a finding is looked up afterwards, only for the findings there are (``attach_evidence``).
+None of this reads a database or touches a screen.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
+from itertools import repeat
+from operator import itemgetter
 
+from segdesk.domain.mapping import MappingTable
 from segdesk.domain.model import (
     BUFFER,
     CLIENT,
     CRITICAL,
     HIGH,
+    LEDGER,
     MEDIUM,
     PROPRIETARY,
     SEGREGATED_DESIGNATIONS,
     ZERO,
     Evidence,
     Finding,
-    Line,
+    LineRow,
     Statement,
 )
-from segdesk.domain.valuation import PriceBook, valued
-
-
-class Placed(NamedTuple):
-    """A line, the sub-account it maps to (None: unmapped) and its base value (None: unpriced)."""
-
-    line: Line
-    sub_account: str | None
-    value: Decimal | None
-    price: Decimal | None = None  # the line's own price, else the book's; None: no price
-
-    @property
-    def unvalued(self) -> bool:
-        """Something on this line needs a price it does not have: its base value, or (equity and
-        margins are in asset units) a margin field."""
-        return self.value is None or (self.price is None and self.line.has_margin)
-
-    @property
-    def worth(self) -> Decimal:
-        """The base value, counting an unpriced line as nothing (it has its own missing_price finding)."""
-        return self.value if self.value is not None else ZERO
+from segdesk.domain.valuation import PriceBook
 
 
 @dataclass(frozen=True)
@@ -57,7 +43,6 @@ class VenueMargin:
     equity: Decimal
     initial_margin: Decimal
     maintenance_margin: Decimal
-    evidence: tuple[Evidence, ...]
 
     @property
     def shortfall(self) -> Decimal:
@@ -72,8 +57,165 @@ def fmt(amount: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _evidence(placed: Iterable[Placed]) -> tuple[Evidence, ...]:
-    return tuple(sorted({p.line.evidence for p in placed}, key=lambda e: (e.file, e.sheet or "", e.row)))
+# --- one pass over the lines ------------------------------------------------------------------
+
+
+@dataclass
+class Unmapped:
+    """Lines of one (external account, asset) that map to no sub-account."""
+
+    amount: Decimal = ZERO  # base value; ledger lines are no money held and add nothing
+    references: set[str] = field(default_factory=set)
+    ledger: bool = False
+
+
+@dataclass
+class Totals:
+    """The sums the checks read, made in one pass over the lines (``tally``). Base values count
+    an unpriced line as nothing: it carries its own missing_price finding."""
+
+    owners: dict[str, dict[str | None, str | None]] = field(default_factory=dict)  # account: reference -> sub
+    held_in: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # account: sub -> base value there
+    designations: dict[str, str | None] = field(default_factory=dict)  # external account -> designation
+    # Venue equity is the lines' base value, except that a line printing equity counts its equity
+    # (at its price) instead: per (sub, account), that difference and the valued IM and MM.
+    margin_lines: dict[tuple[str, str], list[Decimal]] = field(default_factory=dict)  # [equity - value, IM, MM]
+    venues: set[str] = field(default_factory=set)  # external accounts where a line carries margin fields
+    unmapped: dict[tuple[str, str], Unmapped] = field(default_factory=dict)  # (account, asset)
+    unvalued: set[tuple[str | None, str, str]] = field(default_factory=set)  # (sub, account, asset)
+    assets: set[str] = field(default_factory=set)  # every asset held (ledger lines hold nothing)
+    segregated: dict[str, list[Decimal]] = field(default_factory=dict)  # asset -> [quantity, value, buffer]
+    client_assets: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (client sub, asset) -> value
+    reported: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (sub, asset) -> custodian/exchange qty
+    booked: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (sub, asset) -> ledger quantity
+    own_prices: dict[tuple[str, str], tuple[int, int, Decimal]] = field(default_factory=dict)  # the first printed
+
+
+def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingTable, book: PriceBook,
+          kinds: dict[str, str]) -> Totals:
+    """Map and value every line of the statements used, once, and add it to each sum it belongs to.
+
+    Valuation (SPEC.md): ``value``; else (``equity`` if present, else ``quantity``) x price, the
+    price being the line's own, else the book's. Ledger lines only feed balance_break (and are
+    named when unmapped): no part of equity, resources, commingling or prices. With no ledger at
+    all, quantities are not compared. Lines of statements not used (an older date) are skipped.
+    """
+    totals = Totals()
+    parts = {part: (index, s) for index, s in enumerate(statements) for part in s.files}
+    compare = any(s.source_kind == LEDGER for s in statements)
+    money, zero = Decimal, ZERO
+    book_prices: dict[str, Decimal | None] = {}  # asset -> the book's price, asked once
+    client_assets, reported, booked, margin_lines = (
+        totals.client_assets, totals.reported, totals.booked, totals.margin_lines)
+    current: object = _NOTHING
+    used = False
+    for part, reference, asset, _, own_price, _, quantity, value, equity, im, mm, row in lines:
+        if part != current:  # the lines of one statement mostly come together: set it up once
+            current = part
+            used = part in parts
+            if not used:
+                continue
+            index, s = parts[part]
+            account = s.external_account
+            owners = totals.owners.setdefault(account, {})
+            owned = totals.held_in.setdefault(account, {})
+            totals.designations[account] = s.designation
+            ledger = s.source_kind == LEDGER
+            segregated = s.designation in SEGREGATED_DESIGNATIONS
+        elif not used:
+            continue
+        if reference in owners:
+            sub = owners[reference]
+        else:
+            sub = owners[reference] = table.sub_account_of(s.source, s.account, reference, s.as_of)
+        quantity = money(quantity)
+        if ledger:
+            if sub is None:
+                _unmapped(totals, account, asset, reference).ledger = True
+                continue
+            key = (sub, asset)
+            booked[key] = booked.get(key, zero) + quantity
+            if own_price is not None:
+                _own_price(totals, index, sub, asset, row, money(own_price))
+            continue
+        if own_price is not None:
+            price = money(own_price)
+        elif asset in book_prices:
+            price = book_prices[asset]
+        else:
+            price = book_prices[asset] = book.price_of(asset)
+        equity = None if equity is None else money(equity)
+        if value is not None:
+            value = money(value)
+        elif price is not None:
+            value = (quantity if equity is None else equity) * price
+        worth = zero if value is None else value
+        margined = equity is not None or im is not None or mm is not None
+        if value is None or (price is None and margined):
+            totals.unvalued.add((sub, account, asset))
+        totals.assets.add(asset)
+        if segregated:
+            in_segregation = totals.segregated.get(asset)
+            if in_segregation is None:
+                in_segregation = totals.segregated[asset] = [zero, zero, zero]
+            in_segregation[0] += quantity
+            in_segregation[1] += worth
+            if sub is not None and kinds.get(sub) == BUFFER:
+                in_segregation[2] += worth
+        if sub is None:
+            _unmapped(totals, account, asset, reference).amount += worth
+            continue
+        owned[sub] = owned.get(sub, zero) + worth
+        if kinds.get(sub) == CLIENT:
+            key = (sub, asset)
+            client_assets[key] = client_assets.get(key, zero) + worth
+        if compare:
+            key = (sub, asset)
+            reported[key] = reported.get(key, zero) + quantity
+            if own_price is not None:
+                _own_price(totals, index, sub, asset, row, price)  # type: ignore[arg-type]
+        if margined:
+            # What cannot be priced counts as nothing: it carries its own missing_price finding.
+            totals.venues.add(account)
+            pair = (sub, account)
+            margin = margin_lines.get(pair)
+            if margin is None:
+                margin = margin_lines[pair] = [zero, zero, zero]
+            if price is not None:
+                if equity is not None:
+                    margin[0] += equity * price - worth
+                if im is not None:
+                    margin[1] += money(im) * price
+                if mm is not None:
+                    margin[2] += money(mm) * price
+            elif equity is not None:
+                margin[0] -= worth
+    return totals
+
+
+_NOTHING = object()
+
+
+def owned(totals: Totals) -> dict[tuple[str, str], Decimal]:
+    """Per (sub-account, external account): the base value of the sub-account's money there."""
+    return {(sub, account): amount for account, here in totals.held_in.items() for sub, amount in here.items()}
+
+
+def _unmapped(totals: Totals, account: str, asset: str, reference: str | None) -> Unmapped:
+    found = totals.unmapped.get((account, asset))
+    if found is None:
+        found = totals.unmapped[(account, asset)] = Unmapped()
+    if reference:
+        found.references.add(reference)
+    return found
+
+
+def _own_price(totals: Totals, index: int, sub: str, asset: str, row: int, price: Decimal) -> None:
+    """The first price a statement printed for (sub-account, asset): statements in the order used,
+    lines in row order. balance_break falls back on it when the prices file has none."""
+    held = totals.own_prices.get((sub, asset))
+    if held is None or (index, row) < held[:2]:
+        totals.own_prices[(sub, asset)] = (index, row, price)
 
 
 # --- statements and valuation ----------------------------------------------------------------
@@ -86,20 +228,15 @@ def find_stale_statements(statements: list[Statement], as_of: dt.date) -> list[F
             severity=MEDIUM,
             as_of=as_of,
             amount=ZERO,
-            external_account=f"{s.source}:{s.account}",
+            external_account=s.external_account,
             message=f"{s.source}:{s.account} has no statement for {as_of}; the latest, dated {s.as_of}, is used",
-            evidence=tuple(line.evidence for line in s.lines),
         )
         for s in statements
         if s.as_of < as_of
     ]
 
 
-def find_missing_prices(placed: list[Placed], as_of: dt.date, base_currency: str) -> list[Finding]:
-    groups: dict[tuple[str | None, str, str], list[Placed]] = defaultdict(list)
-    for p in placed:
-        if p.unvalued:
-            groups[(p.sub_account, p.line.external_account, p.line.asset)].append(p)
+def find_missing_prices(unvalued: set[tuple[str | None, str, str]], as_of: dt.date, base_currency: str) -> list[Finding]:
     return [
         Finding(
             kind="missing_price",
@@ -111,136 +248,104 @@ def find_missing_prices(placed: list[Placed], as_of: dt.date, base_currency: str
             asset=asset,
             message=(f"no {asset} price on or before {as_of} to value {account} in {base_currency}; "
                      "what needs it is left out"),
-            evidence=_evidence(items),
         )
-        for (sub, account, asset), items in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0] or ""))
+        for sub, account, asset in sorted(unvalued, key=lambda k: (k[1], k[2], k[0] or ""))
     ]
 
 
 # --- ownership ---------------------------------------------------------------------------------
 
 
-def find_unmapped_balances(placed: list[Placed], as_of: dt.date) -> list[Finding]:
-    """Lines nobody owns. A ledger line that maps nowhere is raised too (amount 0: ledger lines are
-    no money held), since it cannot be compared with what custodians report."""
-    groups: dict[tuple[str, str], list[Placed]] = defaultdict(list)
-    for p in placed:
-        if p.sub_account is None:
-            groups[(p.line.external_account, p.line.asset)].append(p)
+def find_unmapped_balances(unmapped: dict[tuple[str, str], Unmapped], as_of: dt.date) -> list[Finding]:
+    """Lines nobody owns. A ledger line that maps nowhere is raised too (amount 0: ledger lines
+    are no money held), since it cannot be compared with what custodians report."""
     findings = []
-    for (account, asset), items in sorted(groups.items()):
-        refs = sorted({p.line.reference for p in items if p.line.reference})
+    for (account, asset), found in sorted(unmapped.items()):
+        refs = sorted(found.references)
         which = f" (reference {', '.join(refs)})" if refs else ""
-        ledger = items[0].line.source_kind == "ledger"
         findings.append(
             Finding(
                 kind="unmapped_balance",
                 severity=HIGH,
                 as_of=as_of,
-                amount=ZERO if ledger else sum((p.worth for p in items), ZERO),
+                amount=ZERO if found.ledger else found.amount,
                 external_account=account,
                 asset=asset,
                 message=(
                     f"ledger {asset} in {account}{which} maps to no sub-account: it cannot be compared with statements"
-                    if ledger else
+                    if found.ledger else
                     f"{asset} in {account}{which} maps to no sub-account: its owner is unknown, so it cannot be segregated"
                 ),
-                evidence=_evidence(items),
             )
         )
     return findings
 
 
-def find_commingling(placed: list[Placed], kinds: dict[str, str], as_of: dt.date) -> list[Finding]:
+def find_commingling(
+    owned: dict[tuple[str, str], Decimal], designations: dict[str, str | None], kinds: dict[str, str], as_of: dt.date
+) -> list[Finding]:
     """All three rules of SPEC.md; buffer money is allowed in client accounts and counts on neither side."""
     findings: list[Finding] = []
-    by_pair: dict[tuple[str, str], list[Placed]] = defaultdict(list)
-    by_account: dict[str, list[Placed]] = defaultdict(list)
-    for p in placed:
-        if p.sub_account is None:
-            continue
-        by_pair[(p.sub_account, p.line.external_account)].append(p)
-        by_account[p.line.external_account].append(p)
-    for (sub, account), items in sorted(by_pair.items()):
-        designation = items[0].line.designation
+    client_side: dict[str, Decimal] = {}
+    prop_side: dict[str, Decimal] = {}
+    for (sub, account), amount in sorted(owned.items()):
+        designation = designations[account]
         kind = kinds.get(sub)
-        amount = sum((p.worth for p in items), ZERO)
+        if kind == CLIENT:
+            client_side[account] = client_side.get(account, ZERO) + amount
+        elif kind == PROPRIETARY:
+            prop_side[account] = prop_side.get(account, ZERO) + amount
         if kind == CLIENT and designation == PROPRIETARY:
             findings.append(Finding(
                 kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, sub_account=sub,
                 external_account=account,
                 message=f"client money of {sub} ({fmt(amount)}) sits in the proprietary account {account}",
-                evidence=_evidence(items),
             ))
         elif kind == PROPRIETARY and designation in SEGREGATED_DESIGNATIONS:
             findings.append(Finding(
                 kind="commingling", severity=HIGH, as_of=as_of, amount=amount, sub_account=sub,
                 external_account=account,
                 message=f"the firm's own money of {sub} ({fmt(amount)}) sits in the client account {account} ({designation})",
-                evidence=_evidence(items),
             ))
-    for account, items in sorted(by_account.items()):
-        client = [p for p in items if kinds.get(p.sub_account or "") == CLIENT]
-        prop = [p for p in items if kinds.get(p.sub_account or "") == PROPRIETARY]
-        if client and prop:
-            client_side = sum((p.worth for p in client), ZERO)
-            prop_side = sum((p.worth for p in prop), ZERO)
-            amount = min(abs(client_side), abs(prop_side))
-            findings.append(Finding(
-                kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, external_account=account,
-                message=(f"{account} holds both client money ({fmt(client_side)}) and proprietary money "
-                         f"({fmt(prop_side)}) on {as_of}"),
-                evidence=_evidence(client + prop),
-            ))
+    for account in sorted(client_side.keys() & prop_side.keys()):
+        amount = min(abs(client_side[account]), abs(prop_side[account]))
+        findings.append(Finding(
+            kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, external_account=account,
+            message=(f"{account} holds both client money ({fmt(client_side[account])}) and proprietary money "
+                     f"({fmt(prop_side[account])}) on {as_of}"),
+        ))
     return findings
 
 
 # --- clients and margin ------------------------------------------------------------------------
 
 
-def sub_account_equity(placed: list[Placed], codes: Iterable[str]) -> dict[str, Decimal]:
+def sub_account_equity(owned: dict[tuple[str, str], Decimal], codes: Iterable[str]) -> dict[str, Decimal]:
     equity = {code: ZERO for code in codes}
-    for p in placed:
-        if p.sub_account is not None:
-            equity[p.sub_account] = equity.get(p.sub_account, ZERO) + p.worth
+    for (sub, _), amount in owned.items():
+        equity[sub] = equity.get(sub, ZERO) + amount
     return equity
 
 
-def find_client_deficits(
-    equity: dict[str, Decimal], kinds: dict[str, str], placed: list[Placed], as_of: dt.date
-) -> list[Finding]:
-    findings = []
-    for code, amount in sorted(equity.items()):
-        if kinds.get(code) == CLIENT and amount < 0:
-            findings.append(Finding(
-                kind="client_deficit", severity=HIGH, as_of=as_of, amount=-amount, sub_account=code,
-                message=f"{code} is in deficit by {fmt(-amount)}: left alone, other clients' money covers it",
-                evidence=_evidence(p for p in placed if p.sub_account == code),
-            ))
-    return findings
+def find_client_deficits(equity: dict[str, Decimal], kinds: dict[str, str], as_of: dt.date) -> list[Finding]:
+    return [
+        Finding(
+            kind="client_deficit", severity=HIGH, as_of=as_of, amount=-amount, sub_account=code,
+            message=f"{code} is in deficit by {fmt(-amount)}: left alone, other clients' money covers it",
+        )
+        for code, amount in sorted(equity.items())
+        if kinds.get(code) == CLIENT and amount < 0
+    ]
 
 
-def venue_margins(placed: list[Placed]) -> list[VenueMargin]:
+def venue_margins(owned: dict[tuple[str, str], Decimal], totals: Totals) -> list[VenueMargin]:
     """Per (sub-account, external account carrying margin fields): base-valued equity, IM and MM."""
-    margin_accounts = {p.line.external_account for p in placed if p.line.has_margin}
-    groups: dict[tuple[str, str], list[Placed]] = defaultdict(list)
-    for p in placed:
-        if p.sub_account is not None and p.line.external_account in margin_accounts:
-            groups[(p.sub_account, p.line.external_account)].append(p)
     margins = []
-    for (sub, account), items in sorted(groups.items()):
-        equity = im = mm = ZERO
-        for p in items:
-            line = p.line
-            # Base-valued equity, else the line's value (SPEC.md); margins at the line's price.
-            # What cannot be priced counts as nothing here: it carries its own missing_price finding.
-            if line.equity is not None:
-                equity += valued(line.equity, p.price) or ZERO
-            else:
-                equity += p.worth
-            im += valued(line.initial_margin, p.price) or ZERO
-            mm += valued(line.maintenance_margin, p.price) or ZERO
-        margins.append(VenueMargin(sub, account, equity, im, mm, _evidence(items)))
+    for pair, value in sorted(owned.items()):
+        sub, account = pair
+        if account in totals.venues:
+            equity_over_value, im, mm = totals.margin_lines.get(pair, (ZERO, ZERO, ZERO))
+            margins.append(VenueMargin(sub, account, value + equity_over_value, im, mm))
     return margins
 
 
@@ -254,7 +359,6 @@ def find_margin_breaches(margins: list[VenueMargin], kinds: dict[str, str], as_o
                 as_of=as_of, amount=short, sub_account=m.sub_account, external_account=m.external_account,
                 message=(f"{m.sub_account} at {m.external_account}: equity {fmt(m.equity)} is below maintenance "
                          f"margin {fmt(m.maintenance_margin)}, short {fmt(short)}"),
-                evidence=m.evidence,
             ))
         elif m.equity < m.initial_margin:
             call = m.initial_margin - m.equity
@@ -263,7 +367,6 @@ def find_margin_breaches(margins: list[VenueMargin], kinds: dict[str, str], as_o
                 external_account=m.external_account,
                 message=(f"{m.sub_account} at {m.external_account}: equity {fmt(m.equity)} is below initial margin "
                          f"{fmt(m.initial_margin)}; a call of {fmt(call)}"),
-                evidence=m.evidence,
             ))
     return findings
 
@@ -281,12 +384,12 @@ class SegregationFigures:
 
 
 def segregation(
-    placed: list[Placed], equity: dict[str, Decimal], margins: list[VenueMargin], kinds: dict[str, str]
+    equity: dict[str, Decimal], segregated: dict[str, list[Decimal]], margins: list[VenueMargin], kinds: dict[str, str]
 ) -> SegregationFigures:
+    """``segregated``: per asset, [quantity, base value, of which buffer] in segregated accounts."""
     requirement = sum((max(e, ZERO) for code, e in equity.items() if kinds.get(code) == CLIENT), ZERO)
-    in_segregation = [p for p in placed if p.line.designation in SEGREGATED_DESIGNATIONS]
-    resources = sum((p.worth for p in in_segregation), ZERO)
-    buffer = sum((p.worth for p in in_segregation if kinds.get(p.sub_account or "") == BUFFER), ZERO)
+    resources = sum((value for _, value, _ in segregated.values()), ZERO)
+    buffer = sum((buffer for _, _, buffer in segregated.values()), ZERO)
     undermargined = sum((m.shortfall for m in margins if kinds.get(m.sub_account) == CLIENT), ZERO)
     return SegregationFigures(requirement, resources, resources - requirement, undermargined, buffer)
 
@@ -313,7 +416,9 @@ def find_segregation_shortfalls(figures: SegregationFigures, as_of: dt.date) -> 
 
 
 def find_balance_breaks(
-    placed: list[Placed], book: PriceBook, tolerances: dict[str, Decimal], kinds: dict[str, str], as_of: dt.date
+    reported: dict[tuple[str, str], Decimal], booked: dict[tuple[str, str], Decimal],
+    own_prices: dict[tuple[str, str], tuple[int, int, Decimal]], book: PriceBook, tolerances: dict[str, Decimal],
+    kinds: dict[str, str], as_of: dt.date,
 ) -> list[Finding]:
     """Custodian/exchange quantity against the ledger's, per (sub-account, asset).
 
@@ -321,44 +426,129 @@ def find_balance_breaks(
     sub-account is compared (a client the ledger leaves out books as zero); proprietary and buffer
     sub-accounts only where the ledger speaks of them, since many firms keep a client-money ledger.
     """
-    reported: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    booked: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    in_ledger: set[str] = set()
-    for p in placed:
-        if p.sub_account is None:
-            continue
-        key = (p.sub_account, p.line.asset)
-        if p.line.source_kind == "ledger":
-            booked[key] += p.line.quantity
-            in_ledger.add(p.sub_account)
-        else:
-            reported[key] += p.line.quantity
+    in_ledger = {sub for sub, _ in booked}
     if not in_ledger:
         return []
     in_ledger |= {code for code, kind in kinds.items() if kind == CLIENT}
-    breaks = []
-    for key in sorted(set(reported) | set(booked)):
-        sub, asset = key
-        if sub in in_ledger and abs(reported[key] - booked[key]) > tolerances.get(asset, ZERO):
-            breaks.append(key)
-    # Evidence only for what broke: gathering it for every line costs more than the check.
-    evidence: dict[tuple[str, str], list[Placed]] = {key: [] for key in breaks}
-    for p in placed:
-        if p.sub_account is not None and (p.sub_account, p.line.asset) in evidence:
-            evidence[(p.sub_account, p.line.asset)].append(p)
     findings = []
-    for key in breaks:
+    for key in sorted(reported.keys() | booked.keys()):
         sub, asset = key
-        difference = reported[key] - booked[key]
+        statements, ledger = reported.get(key, ZERO), booked.get(key, ZERO)
+        if sub not in in_ledger or abs(statements - ledger) <= tolerances.get(asset, ZERO):
+            continue
+        difference = statements - ledger
         price = book.price_of(asset)
-        if price is None:  # the statement's own price, if it printed one
-            price = next((p.line.price for p in evidence[key] if p.line.price is not None), None)
+        if price is None and key in own_prices:  # the statement's own price, if it printed one
+            price = own_prices[key][2]
         findings.append(Finding(
             kind="balance_break", severity=HIGH, as_of=as_of,
             amount=abs(difference) * price if price is not None else ZERO,
             sub_account=sub, asset=asset,
-            message=(f"{sub} {asset}: statements report {fmt(reported[key])}, the ledger {fmt(booked[key])}; "
+            message=(f"{sub} {asset}: statements report {fmt(statements)}, the ledger {fmt(ledger)}; "
                      f"difference {fmt(difference)}" + ("" if price is not None else " (no price to value it)")),
-            evidence=_evidence(evidence[key]),
         ))
     return findings
+
+
+# --- evidence ----------------------------------------------------------------------------------
+
+
+_ROW_ORDER = itemgetter(0, 1, 2)  # row, file, sheet
+_evidence = partial(tuple.__new__, Evidence)  # Evidence((file, sheet, row)) without a Python-level call
+
+
+Bag = dict[tuple[str, str | None], list[int]]  # (file, sheet) -> rows
+
+
+def _bag_evidence(bag: Bag) -> tuple[Evidence, ...]:
+    """The lines of a bag once each, by file, sheet and row."""
+    if len(bag) == 1:
+        ((file, sheet), rows), = bag.items()
+        return tuple(map(_evidence, zip(repeat(file), repeat(sheet), sorted(set(rows)))))
+    found = {Evidence(file, sheet, row) for (file, sheet), rows in bag.items() for row in rows}
+    return tuple(sorted(found, key=lambda e: (e.file, e.sheet or "", e.row)))
+
+
+def _claim(f: Finding) -> tuple | None:  # type: ignore[type-arg]
+    """Which lines are a finding's evidence, as a key that ``attach_evidence`` matches."""
+    if f.kind == "stale_statement":
+        return ("statement", f.external_account)  # every line of the statement, in row order
+    if f.kind == "commingling" and f.sub_account is None:
+        return ("both sides", f.external_account)  # client and proprietary money in the account
+    if f.kind in ("commingling", "margin_shortfall", "margin_call"):
+        return ("owned", f.sub_account, f.external_account)  # the sub-account's money in the account
+    if f.kind == "client_deficit":
+        return ("sub-account", f.sub_account)  # all the sub-account's money
+    if f.kind == "balance_break":
+        return ("asset", f.sub_account, f.asset)  # the sub-account's quantities, ledger too
+    if f.kind == "unmapped_balance":
+        return ("unmapped", f.external_account, f.asset)
+    if f.kind == "missing_price":
+        return ("unvalued", f.sub_account, f.external_account, f.asset)
+    return None  # the segregation figures name no line
+
+
+def attach_evidence(findings: list[Finding], statements: list[Statement], lines: Iterable[LineRow],
+                    totals: Totals, book: PriceBook, kinds: dict[str, str]) -> list[Finding]:
+    """The findings with the statement lines (file, sheet, row) that caused them, gathered in one
+    more pass over the lines of the statements a finding can name."""
+    bags: dict[tuple, Bag] = {claim: {} for f in findings if (claim := _claim(f)) is not None}  # type: ignore[type-arg]
+    if not bags:
+        return findings
+    in_order: dict[str, list[tuple[int, str, str, str | None]]] = {
+        claim[1]: [] for claim in bags if claim[0] == "statement"}
+    # Worth visiting: the statements of an account a claim names, or all when a claim names a
+    # sub-account wherever its money is.
+    accounts = {claim[1] for claim in bags if claim[0] in ("statement", "both sides", "unmapped")}
+    accounts |= {claim[2] for claim in bags if claim[0] in ("owned", "unvalued")}
+    everywhere = any(claim[0] in ("sub-account", "asset") for claim in bags)
+    parts = {part: s for s in statements for part in s.files}
+    current: object = _NOTHING
+    wanted = False
+    for part, reference, asset, sheet, own_price, _, _, value, equity, im, mm, row in lines:
+        if part != current:
+            current = part
+            s = parts.get(part)  # type: ignore[assignment]
+            account = s.external_account if s is not None else ""
+            wanted = s is not None and (account in accounts or everywhere)
+            if not wanted:
+                continue
+            file = s.files[part]
+            held = s.source_kind != LEDGER
+            owners = totals.owners[account]
+            sides = bags.get(("both sides", account)) if held else None
+            every = in_order.get(account)
+        elif not wanted:
+            continue
+        if every is not None:
+            every.append((row, file, sheet or "", sheet))
+        sub = owners[reference]
+        found = []
+        if sub is None:
+            found.append(bags.get(("unmapped", account, asset)))
+        else:
+            found.append(bags.get(("asset", sub, asset)))
+            if held:
+                found.append(bags.get(("owned", sub, account)))
+                found.append(bags.get(("sub-account", sub)))
+                if sides is not None and kinds.get(sub) in (CLIENT, PROPRIETARY):
+                    found.append(sides)
+        if held and ("unvalued", sub, account, asset) in bags:
+            price = book.price_of(asset) if own_price is None else own_price
+            if price is None and (value is None or equity is not None or im is not None or mm is not None):
+                found.append(bags[("unvalued", sub, account, asset)])
+        for bag in found:
+            if bag is not None:
+                rows = bag.get((file, sheet))
+                if rows is None:
+                    bag[(file, sheet)] = [row]
+                else:
+                    rows.append(row)
+    return [f if (claim := _claim(f)) is None else dataclasses.replace(f, evidence=_evidence_of(claim, bags, in_order))
+            for f in findings]
+
+
+def _evidence_of(claim: tuple, bags: dict[tuple, Bag], in_order: dict) -> tuple[Evidence, ...]:  # type: ignore[type-arg]
+    if claim[0] == "statement":
+        return tuple(Evidence(file, sheet, row) for row, file, _, sheet in sorted(in_order[claim[1]], key=_ROW_ORDER))
+    return _bag_evidence(bags[claim])

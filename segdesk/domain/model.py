@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Hashable, Sequence
 from typing import NamedTuple
 from decimal import Decimal
 
@@ -17,8 +18,7 @@ SEVERITY_ORDER = {CRITICAL: 0, HIGH: 1, MEDIUM: 2}
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
-class SubAccount:
+class SubAccount(NamedTuple):
     code: str
     name: str
     kind: str  # client | proprietary | buffer
@@ -34,11 +34,9 @@ class Evidence(NamedTuple):
 
 
 class Line(NamedTuple):
-    """One balance from a statement, with the account it sits in and where it came from.
-
-    A named tuple, not a dataclass: a reconciliation makes millions of these, and a tuple is
-    built several times faster while being just as immutable.
-    """
+    """One balance from a statement, with the account it sits in and where it came from: the
+    readable form of a line for tests and small callers (``lines.statements_of`` turns lines
+    into what a reconciliation reads). A reconciliation itself reads plain ``LineRow`` tuples."""
 
     source: str
     source_kind: str  # custodian | exchange | ledger
@@ -64,19 +62,37 @@ class Line(NamedTuple):
         return self.equity is not None or self.initial_margin is not None or self.maintenance_margin is not None
 
 
-@dataclass(frozen=True)
-class Statement:
-    """The lines one (source, account) reported for one date, after supersedes."""
+LineRow = tuple  # type: ignore[type-arg]
+"""One statement line as a plain row, as a database returns it::
+
+    (part, reference, asset, sheet, price, shape,
+     quantity, value, equity, initial_margin, maintenance_margin, row)
+
+``part`` names the statement the line belongs to (a key of its ``Statement.files``); ``shape`` is
+not read by the checks. Amounts are Decimals or their exact text (as SQLite keeps them); either
+becomes an exact Decimal when the line is valued. A reconciliation reads millions of these: a
+plain tuple costs the least to make, and no per-line object is made from it.
+"""
+
+
+class Statement(NamedTuple):
+    """What one (source, account) reported for one date, after supersedes. Its lines come
+    separately (``ReconciliationInputs.lines``), each naming one of its ``files`` keys."""
 
     source: str
     source_kind: str
     account: str
+    designation: str | None
     as_of: dt.date
-    lines: tuple[Line, ...]
+    files: dict[Hashable, str]  # the part key its lines carry (the store: the statement id) -> their file
+    lines: int  # how many lines it has
+
+    @property
+    def external_account(self) -> str:
+        return f"{self.source}:{self.account}"
 
 
-@dataclass(frozen=True)
-class MappingRule:
+class MappingRule(NamedTuple):
     source: str
     account: str
     reference: str | None  # None: every line of the account
@@ -122,3 +138,4 @@ class ReconciliationInputs:
     mappings: tuple[MappingRule, ...]
     prices: tuple[PricePoint, ...]  # live prices dated on or before as_of
     tolerances: dict[str, Decimal] = field(default_factory=dict)
+    lines: Sequence[LineRow] = ()  # every line of those statements, in any order

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, Inexact, Rounded, localcontext
 
+from segdesk.domain import checks
 from segdesk.domain.checks import (
-    Placed,
     SegregationFigures,
+    Totals,
     VenueMargin,
+    attach_evidence,
     find_balance_breaks,
     find_client_deficits,
     find_commingling,
@@ -20,14 +21,11 @@ from segdesk.domain.checks import (
     find_unmapped_balances,
     segregation,
     sub_account_equity,
+    tally,
     venue_margins,
 )
 from segdesk.domain.mapping import MappingTable
 from segdesk.domain.model import (
-    BUFFER,
-    CLIENT,
-    LEDGER,
-    SEGREGATED_DESIGNATIONS,
     SEVERITY_ORDER,
     ZERO,
     Finding,
@@ -36,7 +34,7 @@ from segdesk.domain.model import (
     SubAccount,
 )
 from segdesk.domain.selection import select_statements
-from segdesk.domain.valuation import PriceBook, base_value, line_price
+from segdesk.domain.valuation import PriceBook
 
 
 @dataclass(frozen=True)
@@ -97,84 +95,64 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
     as_of = inputs.as_of
     used = select_statements(inputs.statements, as_of)
     book = PriceBook.build(inputs.prices, as_of, inputs.base_currency)
-    table = MappingTable(inputs.mappings)
-    placed = []
-    for statement in used:
-        for line in statement.lines:
-            price = line_price(line, book)
-            placed.append(Placed(line, table.sub_account_of(line), base_value(line, price), price))
-    # Ledger lines only feed balance_break (and are named when unmapped): no part of equity,
-    # resources, commingling or prices.
-    held = [p for p in placed if p.line.source_kind != LEDGER]
-    ledger = [p for p in placed if p.line.source_kind == LEDGER]
     kinds = {s.code: s.kind for s in inputs.sub_accounts}
-    equity = sub_account_equity(held, kinds)
-    margins = venue_margins(held)
-    figures = segregation(held, equity, margins, kinds)
+    totals = tally(used, inputs.lines, MappingTable(inputs.mappings), book, kinds)
+    owned = checks.owned(totals)
+    equity = sub_account_equity(owned, kinds)
+    margins = venue_margins(owned, totals)
+    figures = segregation(equity, totals.segregated, margins, kinds)
     findings = [
-        *find_commingling(held, kinds, as_of),
-        *find_unmapped_balances(held, as_of),
-        *find_unmapped_balances(ledger, as_of),
-        *find_client_deficits(equity, kinds, held, as_of),
+        *find_commingling(owned, totals.designations, kinds, as_of),
+        *find_unmapped_balances(totals.unmapped, as_of),
+        *find_client_deficits(equity, kinds, as_of),
         *find_margin_breaches(margins, kinds, as_of),
         *find_segregation_shortfalls(figures, as_of),
-        *find_balance_breaks(placed, book, inputs.tolerances, kinds, as_of),
+        *find_balance_breaks(totals.reported, totals.booked, totals.own_prices, book, inputs.tolerances, kinds, as_of),
         *find_stale_statements(used, as_of),
-        *find_missing_prices(held, as_of, inputs.base_currency),
+        *find_missing_prices(totals.unvalued, as_of, inputs.base_currency),
     ]
+    findings = attach_evidence(findings, used, inputs.lines, totals, book, kinds)
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.kind, f.sub_account or "", f.external_account or "", f.asset or ""))
     return Reconciliation(
         inputs=inputs,
         used=tuple(used),
         segregation=figures,
-        by_currency=tuple(_by_currency(held, kinds)),
+        by_currency=tuple(_by_currency(totals)),
         sub_accounts=tuple(_schedule(inputs.sub_accounts, equity, margins)),
         margins=tuple(margins),
         findings=tuple(findings),
     )
 
 
-def _by_currency(held: list[Placed], kinds: dict[str, str]) -> list[CurrencyFigures]:
+def _by_currency(totals: Totals) -> list[CurrencyFigures]:
     """Per asset: resources and buffer in segregation, and each client's positive equity in it.
 
     A client long one currency and short another needs only its net in base currency, so the
     per-currency requirements can add up to more than the base requirement; the base figure rules.
     """
-    quantity: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    resources: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    buffer: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    client_equity: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    assets: set[str] = set()
-    for p in held:
-        asset = p.line.asset
-        assets.add(asset)
-        if p.line.designation in SEGREGATED_DESIGNATIONS:
-            quantity[asset] += p.line.quantity
-            resources[asset] += p.worth
-            if kinds.get(p.sub_account or "") == BUFFER:
-                buffer[asset] += p.worth
-        if kinds.get(p.sub_account or "") == CLIENT:
-            client_equity[(p.sub_account, asset)] += p.worth  # type: ignore[index]
-    requirement: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for (_, asset), amount in client_equity.items():
-        requirement[asset] += max(amount, ZERO)
-    return [
-        CurrencyFigures(a, quantity[a], resources[a], requirement[a], resources[a] - requirement[a], buffer[a])
-        for a in sorted(assets)
-    ]
+    requirement: dict[str, Decimal] = {}
+    for (_, asset), amount in totals.client_assets.items():
+        requirement[asset] = requirement.get(asset, ZERO) + max(amount, ZERO)
+    figures = []
+    for asset in sorted(totals.assets):
+        quantity, resources, buffer = totals.segregated.get(asset, (ZERO, ZERO, ZERO))
+        needed = requirement.get(asset, ZERO)
+        figures.append(CurrencyFigures(asset, quantity, resources, needed, resources - needed, buffer))
+    return figures
 
 
 def _schedule(
     subs: tuple[SubAccount, ...], equity: dict[str, Decimal], margins: list[VenueMargin]
 ) -> list[SubAccountFigures]:
-    venue: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    im: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    mm: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    venue: dict[str, Decimal] = {}
+    im: dict[str, Decimal] = {}
+    mm: dict[str, Decimal] = {}
     for m in margins:
-        venue[m.sub_account] += m.equity
-        im[m.sub_account] += m.initial_margin
-        mm[m.sub_account] += m.maintenance_margin
+        venue[m.sub_account] = venue.get(m.sub_account, ZERO) + m.equity
+        im[m.sub_account] = im.get(m.sub_account, ZERO) + m.initial_margin
+        mm[m.sub_account] = mm.get(m.sub_account, ZERO) + m.maintenance_margin
     return [
-        SubAccountFigures(s.code, s.name, s.kind, equity.get(s.code, ZERO), venue[s.code], im[s.code], mm[s.code])
+        SubAccountFigures(s.code, s.name, s.kind, equity.get(s.code, ZERO), venue.get(s.code, ZERO),
+                          im.get(s.code, ZERO), mm.get(s.code, ZERO))
         for s in sorted(subs, key=lambda s: s.code)
     ]

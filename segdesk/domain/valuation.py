@@ -1,4 +1,4 @@
-"""Valuation: every line's base value, or why it has none (SPEC.md, "Valuation")."""
+"""Valuation: prices on the as-of date (SPEC.md, "Valuation"); ``checks.tally`` values each line."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from segdesk.domain.model import Line, PricePoint
+from segdesk.domain.model import PricePoint
 
 
 @dataclass(frozen=True)
@@ -31,21 +31,6 @@ class PriceBook:
         if asset == self.base_currency:
             return Decimal(1)
         return self.latest.get(asset)
-
-
-def line_price(line: Line, book: PriceBook) -> Decimal | None:
-    """The line's own price column, else the book's price for its asset."""
-    return line.price if line.price is not None else book.price_of(line.asset)
-
-
-def base_value(line: Line, price: Decimal | None) -> Decimal | None:
-    """``value``; else (``equity`` if present, else ``quantity``) x price; None when there is no price."""
-    if line.value is not None:
-        return line.value
-    if price is None:
-        return None
-    units = line.equity if line.equity is not None else line.quantity
-    return units * price
 
 
 def valued(amount: Decimal | None, price: Decimal | None) -> Decimal | None:

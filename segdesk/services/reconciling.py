@@ -8,10 +8,15 @@ that carries over the status and history of findings that are still there.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from segdesk.domain import model as m
 from segdesk.domain.problems import InputError
@@ -144,29 +149,17 @@ def _basis(session, as_of: dt.date) -> _Basis:  # type: ignore[no-untyped-def]
 
 
 def _load(session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # type: ignore[no-untyped-def]
-    """The statements and prices of ``as_of``, as plain domain values."""
-    statements = []
-    current: list[m.Line] = []
-    previous: tuple | None = None  # type: ignore[type-arg]
-    for row in repo.live_statement_rows(session, as_of):
-        (statement_id, _batch_id, source, kind, account, designation, day, file_name, sheet, number, reference,
-         asset, quantity, price, value, equity, im, mm) = row
-        if previous is not None and previous[0] != statement_id:
-            statements.append(_statement(previous, current))
-            current = []
-        previous = row
-        current.append(m.Line(source, kind, account, designation, day, asset, quantity,
-                              m.Evidence(file_name, sheet, number), reference, price, value, equity, im, mm))
-    if previous is not None:
-        statements.append(_statement(previous, current))
+    """The statements and prices of ``as_of``, as plain domain values; the lines stay the plain
+    rows the database returns (a million objects per million lines would cost more than the checks)."""
+    statements = tuple(
+        m.Statement(source, kind, account, designation, day, {statement_id: file_name}, lines)
+        for statement_id, source, kind, account, designation, day, file_name, lines
+        in repo.live_statement_heads(session, as_of)
+        if lines  # a statement without lines reports nothing
+    )
     prices = tuple(m.PricePoint(p.asset, p.as_of, p.price) for p in repo.live_prices_until(session, as_of))
-    return m.ReconciliationInputs(as_of, basis.base_currency, basis.sub_accounts, tuple(statements), basis.mappings,
-                                  prices, basis.tolerances)
-
-
-def _statement(first_row: tuple, lines: list[m.Line]) -> m.Statement:  # type: ignore[type-arg]
-    _, _, source, kind, account, _, day = first_row[:7]
-    return m.Statement(source, kind, account, day, tuple(lines))
+    return m.ReconciliationInputs(as_of, basis.base_currency, basis.sub_accounts, statements, basis.mappings,
+                                  prices, basis.tolerances, repo.live_line_rows(session, as_of))
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -175,7 +168,7 @@ def _statement(first_row: tuple, lines: list[m.Line]) -> m.Statement:  # type: i
 def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunView:
     """The run for ``as_of``: the latest one if nothing it depends on changed, else a new one."""
     user = person(user or current_user(db))
-    with db.transaction() as session:
+    with db.transaction() as session, _no_collector_pauses():
         basis = _basis(session, as_of)
         latest = repo.latest_run(session, as_of)
         if latest is not None and latest.fingerprint == basis.fingerprint:
@@ -200,7 +193,7 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
         )
         session.add(run)
         session.flush()
-        carried = _carry_over(session, latest, result, run, user)
+        carried, evidence = _carry_over(session, latest, result, run)
         append_event(
             session, actor=user, action="run.create", entity="run", entity_id=run.id,
             payload={
@@ -212,79 +205,103 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
                 "previous_run": latest.id if latest else None,
             },
         )
-        return _view(session, run)
+        return _view(session, run, evidence=evidence)
 
 
-def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run, user: str) -> int:  # type: ignore[no-untyped-def]
-    """Store the findings; one still present since the previous run keeps its status and history."""
+@contextmanager
+def _no_collector_pauses() -> Iterator[None]:
+    """A run builds millions of small objects and frees none of them before it ends; Python's
+    cyclic garbage collector would walk them all, again and again, finding nothing to free.
+    Reference counting still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run) -> tuple[int, dict]:  # type: ignore[no-untyped-def, type-arg]
+    """Store the findings in one bulk insert; one still present since the previous run keeps its
+    status and history. Returns how many were carried over, and each new finding's evidence by id."""
     earlier: dict[tuple, Finding] = {}  # type: ignore[type-arg]
     if previous is not None:
         for f in repo.findings_of_run(session, previous.id):
             earlier[(f.kind, f.as_of.isoformat(), f.sub_account, f.external_account, f.asset)] = f
-    rows = [
-        Finding(
-            run_id=run.id, kind=found.kind, severity=found.severity, as_of=found.as_of,
-            sub_account=found.sub_account, external_account=found.external_account, asset=found.asset,
-            amount=found.amount, message=found.message,
-            status=earlier[found.key].status if found.key in earlier else "open",
-            evidence=json.dumps([{"file": e.file, "sheet": e.sheet, "row": e.row} for e in found.evidence]),
-        )
+    ids = repo.insert_findings(session, [
+        {
+            "run_id": run.id, "kind": found.kind, "severity": found.severity, "as_of": found.as_of,
+            "sub_account": found.sub_account, "external_account": found.external_account, "asset": found.asset,
+            "amount": found.amount, "message": found.message,
+            "status": earlier[found.key].status if found.key in earlier else "open",
+            "evidence": _evidence_json(found.evidence),
+        }
         for found in result.findings
-    ]
-    session.add_all(rows)
-    session.flush()
-    carried = [(row, earlier[found.key]) for row, found in zip(rows, result.findings, strict=True) if found.key in earlier]
+    ])
+    carried = [(new_id, earlier[found.key]) for new_id, found in zip(ids, result.findings, strict=True)
+               if found.key in earlier]
     history = repo.events_of_findings(session, [before.id for _, before in carried])
-    for row, before in carried:
+    for new_id, before in carried:
         session.add_all(
-            FindingEvent(finding_id=row.id, from_status=e.from_status, to_status=e.to_status, user=e.user, at=e.at,
+            FindingEvent(finding_id=new_id, from_status=e.from_status, to_status=e.to_status, user=e.user, at=e.at,
                          comment=e.comment)
             for e in history[before.id]
         )
-    return len(carried)
+    session.flush()
+    return len(carried), {new_id: found.evidence for new_id, found in zip(ids, result.findings, strict=True)}
 
 
-def _amounts(obj: object) -> object:
-    if isinstance(obj, Decimal):
-        return format_amount(obj)
-    if isinstance(obj, dict):
-        return {k: _amounts(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_amounts(v) for v in obj]
-    return obj
+def _evidence_json(evidence: tuple[m.Evidence, ...]) -> str:
+    """``json.dumps([{"file": ..., "sheet": ..., "row": ...}, ...])``, character for character, made
+    a file and sheet at a time: a finding can name hundreds of thousands of lines."""
+    parts: list[str] = []
+    for (file, sheet), lines in groupby(evidence, key=itemgetter(0, 1)):
+        head = f'{{"file": {json.dumps(file)}, "sheet": {json.dumps(sheet)}, "row": '
+        parts.extend(map((head + "%d}").__mod__, map(itemgetter(2), lines)))
+    return "[" + ", ".join(parts) + "]"
 
 
 def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
+    """The run's figures, amounts as exact strings."""
     seg = result.segregation
-    return _amounts({  # type: ignore[return-value]
-        "segregation": {"requirement": seg.requirement, "resources": seg.resources, "excess": seg.excess,
-                        "undermargined": seg.undermargined, "buffer": seg.buffer},
+    amount = format_amount
+    return {
+        "segregation": {"requirement": amount(seg.requirement), "resources": amount(seg.resources),
+                        "excess": amount(seg.excess), "undermargined": amount(seg.undermargined),
+                        "buffer": amount(seg.buffer)},
         "by_currency": [
-            {"asset": c.asset, "quantity": c.quantity, "resources": c.resources, "requirement": c.requirement,
-             "excess": c.excess, "buffer": c.buffer}
+            {"asset": c.asset, "quantity": amount(c.quantity), "resources": amount(c.resources),
+             "requirement": amount(c.requirement), "excess": amount(c.excess), "buffer": amount(c.buffer)}
             for c in result.by_currency
         ],
         "sub_accounts": [
-            {"code": s.code, "name": s.name, "kind": s.kind, "equity": s.equity, "venue_equity": s.venue_equity,
-             "initial_margin": s.initial_margin, "maintenance_margin": s.maintenance_margin}
+            {"code": s.code, "name": s.name, "kind": s.kind, "equity": amount(s.equity),
+             "venue_equity": amount(s.venue_equity), "initial_margin": amount(s.initial_margin),
+             "maintenance_margin": amount(s.maintenance_margin)}
             for s in result.sub_accounts
         ],
         "statements_used": [
-            {"external_account": f"{s.source}:{s.account}", "as_of": s.as_of.isoformat(), "lines": len(s.lines)}
+            {"external_account": f"{s.source}:{s.account}", "as_of": s.as_of.isoformat(), "lines": s.lines}
             for s in result.used
         ],
-    })
+    }
 
 
-def _view(session, run: Run, reused: bool = False) -> RunView:  # type: ignore[no-untyped-def]
+def _view(session, run: Run, reused: bool = False, evidence: dict | None = None) -> RunView:  # type: ignore[no-untyped-def, type-arg]
+    """The run as stored. ``evidence``: the findings' evidence by id when the caller just stored
+    it, so it need not be read back (what was written is exactly what would be read)."""
     findings = []
     rows = repo.findings_of_run(session, run.id)
     events = repo.events_of_findings(session, [f.id for f in rows])
+    known = evidence or {}
     for f in rows:
         history = tuple(Step(e.from_status, e.to_status, e.user, as_utc(e.at), e.comment) for e in events[f.id])
-        evidence = tuple(m.Evidence(e["file"], e["sheet"], e["row"]) for e in json.loads(f.evidence))
+        lines = known.get(f.id)
+        if lines is None:
+            lines = tuple(m.Evidence(e["file"], e["sheet"], e["row"]) for e in json.loads(f.evidence))
         findings.append(FindingView(f.id, f.kind, f.severity, f.as_of, f.sub_account, f.external_account, f.asset,
-                                    f.amount, f.message, f.status, evidence, history))
+                                    f.amount, f.message, f.status, lines, history))
     inputs = []
     for item in json.loads(run.inputs):
         batch = session.get(ImportBatch, item["batch"])

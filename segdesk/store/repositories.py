@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from operator import itemgetter
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from segdesk.store.schema import (
@@ -157,62 +157,69 @@ def mappings(session: Session) -> list[Mapping]:
 # --- reconciliation inputs -----------------------------------------------------------------------
 
 
-def live_statement_rows(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
-    """Every line of every statement dated on or before ``as_of`` that no later import replaced,
-    as plain rows in one query (a reconciliation reads millions; ORM objects would cost minutes):
-    (statement id, batch id, source, source kind, account, designation, statement date, file,
-    sheet, row, reference, asset, quantity, price, value, equity, initial margin, maintenance margin).
-    """
+def live_statement_heads(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
+    """Every statement dated on or before ``as_of`` that no later import replaced, as plain rows:
+    (statement id, source, source kind, account, designation, statement date, file, lines)."""
+    lines = (select(func.count()).select_from(StatementLine).where(StatementLine.statement_id == Statement.id)
+             .scalar_subquery())
     query = (
-        select(
-            Statement.id, Statement.batch_id, Source.name, Source.kind, ExternalAccount.account,
-            ExternalAccount.designation, Statement.as_of, ImportBatch.file_name, StatementLine.sheet,
-            StatementLine.row, StatementLine.reference, StatementLine.asset, StatementLine.quantity,
-            StatementLine.price, StatementLine.value, StatementLine.equity, StatementLine.initial_margin,
-            StatementLine.maintenance_margin,
-        )
-        .select_from(StatementLine)
-        .join(Statement, StatementLine.statement_id == Statement.id)
+        select(Statement.id, Source.name, Source.kind, ExternalAccount.account, ExternalAccount.designation,
+               Statement.as_of, ImportBatch.file_name, lines)
+        .select_from(Statement)
         .join(ExternalAccount, Statement.external_account_id == ExternalAccount.id)
         .join(Source, ExternalAccount.source_id == Source.id)
         .join(ImportBatch, Statement.batch_id == ImportBatch.id)
         .where(Statement.as_of <= as_of, Statement.superseded_by_id.is_(None))
-        .order_by(Statement.id, StatementLine.row)
+        .order_by(Statement.id)
     )
+    return _rows(session, query, dates=(5,))
+
+
+def live_line_rows(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
+    """Every line of those statements, in one query, as the rows a reconciliation reads (model.LineRow):
+    (statement id, reference, asset, sheet, price, shape, quantity, value, equity, initial margin,
+    maintenance margin, row), where shape tells which of value, equity and the margins the line
+    prints. Amounts are our exact text on SQLite, Decimals elsewhere. A statement's lines come
+    together (the order of the statement id index, which costs no sort).
+    """
+    absent = [StatementLine.value, StatementLine.equity, StatementLine.initial_margin,
+              StatementLine.maintenance_margin]
+    shape = sum((case((column.is_(None), 1 << bit), else_=0) for bit, column in enumerate(absent)), literal(0))
+    query = (
+        select(
+            StatementLine.statement_id, StatementLine.reference, StatementLine.asset, StatementLine.sheet,
+            StatementLine.price, shape, StatementLine.quantity, StatementLine.value, StatementLine.equity,
+            StatementLine.initial_margin, StatementLine.maintenance_margin, StatementLine.row,
+        )
+        .select_from(StatementLine)
+        .join(Statement, StatementLine.statement_id == Statement.id)
+        .where(Statement.as_of <= as_of, Statement.superseded_by_id.is_(None))
+        .order_by(StatementLine.statement_id)
+    )
+    return _rows(session, query)
+
+
+def _rows(session: Session, query, dates: tuple[int, ...] = ()) -> list[tuple]:  # type: ignore[no-untyped-def, type-arg]
+    """A query's rows as plain tuples. On SQLite they are read straight from the driver:
+    SQLAlchemy's per-value result processing costs more than a reconciliation's checks at a
+    million lines. Money stays our exact text there; the columns at ``dates`` (ISO text) become dates.
+    """
     if session.get_bind().dialect.name != "sqlite":
-        return list(session.execute(query))  # Rows unpack like tuples
-    return _sqlite_statement_rows(session, query)
-
-
-def _sqlite_statement_rows(session: Session, query) -> list[tuple]:  # type: ignore[no-untyped-def, type-arg]
-    """The same rows, read straight from the driver: SQLAlchemy's per-value result processing costs
-    more than everything else at a million lines. Money is our exact text, dates ISO text."""
+        return [tuple(row) for row in session.execute(query)]
     connection = session.connection()
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = [compiled.params[name] for name in compiled.positiontup]  # type: ignore[union-attr]
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(str(compiled), [p.isoformat() if isinstance(p, dt.date) else p for p in params])
-        dates: dict[str, dt.date] = {}
-        money = Decimal
-        rows = []
-        for (statement_id, batch_id, source, kind, account, designation, day, file_name, sheet, number, reference,
-             asset, quantity, price, value, equity, im, mm) in cursor:
-            when = dates.get(day)
-            if when is None:
-                when = dates[day] = dt.date.fromisoformat(day)
-            rows.append((
-                statement_id, batch_id, source, kind, account, designation, when, file_name, sheet, number,
-                reference, asset, money(quantity),
-                None if price is None else money(price),
-                None if value is None else money(value),
-                None if equity is None else money(equity),
-                None if im is None else money(im),
-                None if mm is None else money(mm),
-            ))
-        return rows
+        rows = cursor.fetchall()
     finally:
         cursor.close()
+    texts = set().union(*(map(itemgetter(i), rows) for i in dates)) - {None}
+    if not texts:
+        return rows
+    day = {None: None, **{text: dt.date.fromisoformat(text) for text in texts}}
+    return [tuple(day[v] if i in dates else v for i, v in enumerate(row)) for row in rows]
 
 
 def live_batch_ids_until(session: Session, as_of: dt.date) -> set[int]:
@@ -235,24 +242,22 @@ def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
         .join(ExternalAccount, Mapping.external_account_id == ExternalAccount.id)
         .join(Source, ExternalAccount.source_id == Source.id)
         .join(SubAccount, Mapping.sub_account_id == SubAccount.id)
+        .order_by(Mapping.id)
     )
-    return list(session.execute(query))  # Rows unpack like tuples
+    return _rows(session, query, dates=(4, 5))
 
 
 def sub_account_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
     """(code, name, kind, client) of every sub-account, as plain rows."""
-    return list(session.execute(
-        select(SubAccount.code, SubAccount.name, SubAccount.kind, SubAccount.client).order_by(SubAccount.code)
-    ))
+    return _rows(session, select(SubAccount.code, SubAccount.name, SubAccount.kind, SubAccount.client)
+                 .order_by(SubAccount.code))
 
 
 def designation_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
     """(source, account, designation) of every external account, as plain rows."""
-    return list(session.execute(
-        select(Source.name, ExternalAccount.account, ExternalAccount.designation)
-        .join(Source, ExternalAccount.source_id == Source.id)
-        .order_by(Source.name, ExternalAccount.account)
-    ))
+    return _rows(session, select(Source.name, ExternalAccount.account, ExternalAccount.designation)
+                 .join(Source, ExternalAccount.source_id == Source.id)
+                 .order_by(Source.name, ExternalAccount.account))
 
 
 def batches_by_id(session: Session, ids: set[int]) -> list[ImportBatch]:
@@ -293,6 +298,15 @@ def latest_run_any_day(session: Session) -> Run | None:
 
 def findings_of_run(session: Session, run_id: int) -> list[Finding]:
     return list(session.scalars(select(Finding).where(Finding.run_id == run_id).order_by(Finding.id)))
+
+
+def insert_findings(session: Session, rows: list[dict]) -> list[int]:  # type: ignore[type-arg]
+    """Store a run's findings in one bulk insert; their new ids, in the order given."""
+    if not rows:
+        return []
+    table = Finding.__table__
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.connection().execute(statement, rows).scalars())
 
 
 def events_of_findings(session: Session, finding_ids: list[int]) -> dict[int, list[FindingEvent]]:

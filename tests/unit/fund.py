@@ -11,9 +11,9 @@ from segdesk.domain.model import (
     MappingRule,
     PricePoint,
     ReconciliationInputs,
-    Statement,
     SubAccount,
 )
+from segdesk.domain.lines import statements_of
 from segdesk.domain.reconcile import Reconciliation, reconcile
 
 D = dt.date(2026, 11, 20)
@@ -64,26 +64,18 @@ def line(source: str, account: str, asset: str, quantity: str, *, ref: str | Non
     )
 
 
-def statements(*lines: Line) -> tuple[Statement, ...]:
-    """Group lines into one statement per (source, account, date), as imports make them."""
-    groups: dict[tuple[str, str, dt.date], list[Line]] = {}
-    for ln in lines:
-        groups.setdefault((ln.source, ln.account, ln.statement_date), []).append(ln)
-    return tuple(
-        Statement(source, KINDS[source], account, day, tuple(ls)) for (source, account, day), ls in groups.items()
-    )
-
-
 def run(*lines: Line, subs=SUBS, mappings=MAPPINGS, prices=PRICES, tolerances=None, as_of=D) -> Reconciliation:  # type: ignore[no-untyped-def]
+    statements, rows = statements_of(lines)
     return reconcile(
         ReconciliationInputs(
             as_of=as_of,
             base_currency="USD",
             sub_accounts=tuple(subs),
-            statements=statements(*lines),
+            statements=statements,
             mappings=tuple(mappings),
             prices=tuple(prices),
             tolerances=dict(tolerances or {}),
+            lines=rows,
         )
     )
 
