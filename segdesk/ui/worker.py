@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from segdesk.domain.progress import Cancelled, Progress
 
@@ -81,5 +81,8 @@ def run_job(work: Callable[[Progress], Any], *, on_success: Callable[[Any], None
     _live.add(job)
     job.settled.connect(lambda: _live.discard(job))
     job.running = True
-    (pool or QThreadPool.globalInstance()).start(_Runnable(job))
+    # Started on the next turn of the event loop, so whoever gets the job back can still connect to
+    # its signals: a quick job must not settle before anyone listens.
+    runnable = _Runnable(job)
+    QTimer.singleShot(0, lambda: (pool or QThreadPool.globalInstance()).start(runnable))
     return job
