@@ -285,6 +285,12 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
             {"external_account": f"{s.source}:{s.account}", "as_of": s.as_of.isoformat(), "lines": s.lines}
             for s in result.used
         ],
+        # Margin per sub-account and venue (external account), for the schedule's venue view.
+        "venues": [
+            {"sub_account": v.sub_account, "external_account": v.external_account, "equity": amount(v.equity),
+             "initial_margin": amount(v.initial_margin), "maintenance_margin": amount(v.maintenance_margin)}
+            for v in result.margins
+        ],
     }
 
 

@@ -133,6 +133,11 @@ def test_schedule_lists_sub_accounts_and_filters_by_kind(qtbot, window, db):
     assert model.rowCount() == 4
     codes = {model.index(r, 0).data(): model.index(r, 3).data() for r in range(model.rowCount())}
     assert codes["C-BETA"] == "(45,000.1)"
+    venues = w.schedule.venue_model
+    rows = {(venues.index(r, 0).data(), venues.index(r, 1).data()): [venues.index(r, c).data() for c in range(7)]
+            for r in range(venues.rowCount())}
+    gamma = rows[("C-GAMMA", "Helix Exchange:gamma-sub")]
+    assert gamma[2:] == ["17,996.4", "59,988", "29,994", "60.00%", "11,997.6"]  # the margin shortfall, per venue
 
 
 def test_four_eyes_in_the_window(qtbot, window, db):
@@ -239,6 +244,9 @@ def test_table_models_obey_qt_model_rules(qtmodeltester, db):
 
     qtmodeltester.check(ScheduleModel([ScheduleRow("C-1", "One", "client", Decimal(1), Decimal(0), Decimal(0),
                                                    Decimal(2))]))
+    from segdesk.ui.pages.schedule import VenueModel, VenueRow
+
+    qtmodeltester.check(VenueModel([VenueRow("C-1", "Helix:1", Decimal(1), Decimal(2), Decimal(3))]))
 
 
 def test_screenshots_of_every_page_are_not_blank(qtbot, window, db, tmp_path):

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QTabWidget, QWidget
 
 from segdesk.domain.money import grouped, plain
 from segdesk.services.reconciling import RunView, current_run
@@ -64,6 +64,45 @@ class ScheduleModel(RowsTableModel[ScheduleRow]):
         return None
 
 
+@dataclass(frozen=True)
+class VenueRow:
+    sub_account: str
+    venue: str
+    equity: Decimal
+    initial_margin: Decimal
+    maintenance_margin: Decimal
+
+    @property
+    def margin_ratio(self) -> Decimal | None:
+        return None if self.maintenance_margin == 0 else self.equity / self.maintenance_margin
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.maintenance_margin - self.equity, Decimal(0))
+
+
+class VenueModel(RowsTableModel[VenueRow]):
+    COLUMNS = ("Sub-account", "Venue", "Venue equity", "Initial margin", "Maintenance margin", "Margin ratio",
+               "Shortfall")
+    RIGHT = frozenset({2, 3, 4, 5, 6})
+
+    def cells(self, r: VenueRow) -> tuple[str, ...]:
+        ratio = r.margin_ratio
+        return (r.sub_account, r.venue, grouped(plain(r.equity)), grouped(plain(r.initial_margin)),
+                grouped(plain(r.maintenance_margin)), "" if ratio is None else f"{ratio:.2%}",
+                grouped(plain(r.shortfall)) if r.shortfall else "")
+
+    def keys(self, r: VenueRow) -> tuple[Any, ...]:
+        ratio = r.margin_ratio
+        return (r.sub_account.casefold(), r.venue.casefold(), r.equity, r.initial_margin, r.maintenance_margin,
+                Decimal("-Infinity") if ratio is None else ratio, r.shortfall)
+
+    def style(self, r: VenueRow, column: int, role: int) -> object:
+        if role == Qt.ItemDataRole.ForegroundRole and column in (5, 6) and r.shortfall > 0:
+            return QBrush(QColor("#b3261e"))
+        return None
+
+
 class SchedulePage(QWidget):
     def __init__(self, desk: Desk) -> None:
         super().__init__()
@@ -88,7 +127,13 @@ class SchedulePage(QWidget):
         self.model = ScheduleModel()
         self.stack = TableOrEmpty(self.model, "No reconciled day to show.\n\nReconcile one on the Dashboard.")
         self.table = self.stack.table
-        layout.addWidget(self.stack, 1)
+        self.venue_model = VenueModel()
+        self.venue_stack = TableOrEmpty(self.venue_model, "No margin-carrying venue in this run.")
+        self.venue_table = self.venue_stack.table
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.stack, "By sub-account")
+        self.tabs.addTab(self.venue_stack, "By sub-account and venue")
+        layout.addWidget(self.tabs, 1)
         note = QLabel("Amounts in the base currency. Margin ratio = venue equity ÷ maintenance margin; below 100% "
                       "is a margin shortfall.")
         note.setWordWrap(True)
@@ -109,18 +154,29 @@ class SchedulePage(QWidget):
                         Decimal(s["initial_margin"]), Decimal(s["maintenance_margin"]))
             for s in run.results["sub_accounts"]
         ]
+        venues = [] if run is None else [
+            VenueRow(v["sub_account"], v["external_account"], Decimal(v["equity"]), Decimal(v["initial_margin"]),
+                     Decimal(v["maintenance_margin"]))
+            for v in run.results.get("venues", [])
+        ]
         self.title.setText(f"Sub-accounts — {run.as_of:%d %B %Y} ({run.base_currency})" if run else "Sub-accounts")
         self.model.set_rows(rows)
+        self.venue_model.set_rows(venues)
         self._filter()
         fit_columns(self.table)
+        fit_columns(self.venue_table)
         self.stack.show_rows(bool(rows))
+        self.venue_stack.show_rows(bool(venues))
 
     def _filter(self) -> None:
         kind = self.kind.currentText()
         text = self.search.text().strip().casefold()
         self.model.set_filter(lambda r: (kind == ANY or r.kind == kind)
                               and (not text or text in r.code.casefold() or text in r.name.casefold()))
+        kinds = {r.code: r.kind for r in self.model._all}
+        self.venue_model.set_filter(lambda v: (kind == ANY or kinds.get(v.sub_account) == kind)
+                                    and (not text or text in v.sub_account.casefold() or text in v.venue.casefold()))
         self.count.setText(f"{self.model.rowCount()} of {self.model.total}")
 
     def copy_selection(self) -> str:
-        return copy_selection(self.table)
+        return copy_selection(self.venue_table if self.tabs.currentIndex() == 1 else self.table)
