@@ -33,6 +33,16 @@ def settle(ms: int = 400) -> None:
     loop.exec()
 
 
+def wait_for(condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the screen did not get ready")
+        settle(50)
+
+
 def shoot(widget: QWidget, name: str) -> Path:
     settle()
     path = OUT / f"{name}.png"
@@ -46,6 +56,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
+        os.environ["XDG_DATA_HOME"] = str(home / "data")  # saved import profiles, kept out of yours
         for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
             QSettings.setPath(fmt, QSettings.Scope.UserScope, str(home / "settings"))
         from segdesk.store.engine import open_database
@@ -96,22 +107,32 @@ def main() -> None:
         page.verify_dialog.cert.setText(str(made.ca_certificate))
         page.verify_dialog.check(home / "pack.pdf")
         shoot(page.verify_dialog, "08-verify-a-pack")
-        try:
-            from segdesk.ui.import_wizard import ImportWizard
-        except ImportError:
-            pass
-        else:
-            wizard = ImportWizard(window.desk, [ROOT / "resources" / "demo" / "northbridge_2026-11-20.xlsx"], window)
-            wizard.resize(1000, 700)
-            wizard.show()
-            shoot(wizard, "09-import-wizard")
-            for step in range(1, 6):
-                if not wizard.button(wizard.WizardButton.NextButton).isEnabled():
-                    break
-                wizard.next()
-                settle(600)
-                shoot(wizard, f"09-import-wizard-{step}")
-            wizard.reject()
+        from PySide6.QtCore import QDate
+
+        from segdesk.ui.import_wizard import SAVED_DATE, ImportWizard
+
+        wizard = ImportWizard(window.desk, [ROOT / "resources" / "demo" / "northbridge_2026-11-20.xlsx"], window)
+        wizard.resize(1000, 720)
+        wizard.show()
+        wait_for(wizard.files_page.isComplete)
+        shoot(wizard, "09a-import-wizard-files")
+        wizard.next()
+        source, table, columns, save = wizard.items[0].setup.pages
+        source.source.setEditText("Northbridge Custody")
+        source.set_kind("custodian")
+        shoot(wizard, "09b-import-wizard-source")
+        wizard.next()
+        wait_for(table.isComplete)
+        shoot(wizard, "09c-import-wizard-table")
+        wizard.next()
+        dates = columns.combos["as_of_column"]
+        dates.setCurrentIndex(dates.findData(SAVED_DATE))
+        columns.as_of.setDate(QDate(2026, 11, 20))
+        wait_for(lambda: columns.result is not None and columns.isComplete())
+        shoot(wizard, "09d-import-wizard-columns")
+        wizard.next()
+        shoot(wizard, "09e-import-wizard-save")
+        wizard.reject()
         window.close()
     app.quit()
 

@@ -35,6 +35,9 @@ def make_table(model: RowsTableModel) -> QTableView:  # type: ignore[type-arg]
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     header.setSortIndicatorShown(True)
+    # Qt's default indicator is descending; a table opens A to Z by its first column unless the page
+    # chooses another order.
+    table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     copy = QShortcut(QKeySequence.StandardKey.Copy, table, context=Qt.ShortcutContext.WidgetShortcut)
     copy.activated.connect(lambda: copy_selection(table))
     return table

@@ -72,6 +72,7 @@ class AuditPage(QWidget):
         self.model = EventsModel()
         self.stack = TableOrEmpty(self.model, "No events match.")
         self.table = self.stack.table
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first, and the header says so
         layout.addWidget(self.stack, 1)
         self.count = QLabel()
         layout.addWidget(self.count)
@@ -85,8 +86,6 @@ class AuditPage(QWidget):
 
     def show_events(self, events: list[EventView]) -> None:
         self.model.set_rows(events)
-        if self.table.horizontalHeader().sortIndicatorSection() != 0:
-            self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first, and the header says so
         fit_columns(self.table, 420)
         self.stack.show_rows(bool(events))
         self.count.setText(f"{len(events)} event(s) shown" + (f" (the newest {SHOWN})" if len(events) == SHOWN else ""))

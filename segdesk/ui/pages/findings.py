@@ -93,6 +93,7 @@ class FindingsPage(QWidget):
         self.model = FindingsTableModel()
         self.stack = TableOrEmpty(self.model, "No findings to show.\n\nReconcile a day on the Dashboard first.")
         self.table = self.stack.table
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # most severe first
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = QTextBrowser()
         self.detail.setOpenLinks(False)
@@ -149,8 +150,6 @@ class FindingsPage(QWidget):
             combo.blockSignals(False)
         self.model.set_rows(findings)
         self._filter()
-        if not self.table.horizontalHeader().sortIndicatorSection() > 0:
-            self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # most severe first
         fit_columns(self.table)
         self.stack.show_rows(bool(findings))
         self._selected()

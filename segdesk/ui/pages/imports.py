@@ -51,6 +51,7 @@ class ImportsPage(QWidget):
         self.stack = TableOrEmpty(self.model, "No statements imported yet.\n\nPress “Import statements…” or drop "
                                               "spreadsheets and CSV files on the window.")
         self.table, self.empty = self.stack.table, self.stack.empty
+        self.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.detail = QTextBrowser()
         self.lines_model = LinesModel(desk)
@@ -80,8 +81,6 @@ class ImportsPage(QWidget):
 
     def show_imports(self, imports: list[ImportSummary]) -> None:
         self.model.set_rows(imports)
-        if self.table.horizontalHeader().sortIndicatorSection() != 6:
-            self.table.sortByColumn(6, Qt.SortOrder.DescendingOrder)  # newest first
         fit_columns(self.table)
         self.stack.show_rows(bool(imports))
         in_use = sum(1 for i in imports if not i.superseded)

@@ -214,7 +214,8 @@ class SignOffPage(QWidget):
         form.addRow("Signing key (.p12)", key_row)
         self.key_note = QLabel("")
         self.key_note.setWordWrap(True)
-        form.addRow("", self.key_note)
+        self.key_note.setVisible(False)  # only after a key is created here
+        form.addRow(self.key_note)
         self.out = QLineEdit()
         out_row = QHBoxLayout()
         out_row.addWidget(self.out, 1)
@@ -306,6 +307,7 @@ class SignOffPage(QWidget):
 
     def _key_created(self, made) -> None:  # type: ignore[no-untyped-def]
         self.key.setText(str(made.p12))
+        self.key_note.setVisible(True)
         self.key_note.setText(f"New key written. Give {made.ca_certificate} to your auditors: it is the certificate "
                               "their verifier should trust.")
 
