@@ -34,7 +34,7 @@ from segdesk.pack.signing import (
 )
 from segdesk.services.identity import current_user, person
 from segdesk.services.overview import as_utc
-from segdesk.services.reconciling import RunView, _view, require_current
+from segdesk.services.reconciling import RunView, require_current, view_of
 from segdesk.store import records
 from segdesk.store.audit import append_event, verify_chain
 from segdesk.store.engine import Database
@@ -99,7 +99,7 @@ def gather(db: Database, as_of: dt.date, *, user: str | None = None) -> pc.PackC
             raise InputError('the entity the pack is for is not set; give it once with --entity "Fund name" '
                              "(or `segdesk init --entity ...`)")
         run = require_current(session, as_of)
-        view: RunView = _view(session, run)
+        view: RunView = view_of(session, run)
         clients = records.sub_account_clients(session)
         accounts = tuple(pc.AccountRow(*row) for row in records.external_accounts_with_kind(session))
         mappings = tuple(pc.MappingRow(*row) for row in records.mappings_in_force(session, as_of))

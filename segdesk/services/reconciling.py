@@ -320,6 +320,11 @@ def _view(session, run: Run, reused: bool = False, evidence: dict | None = None)
                    json.loads(run.results), tuple(findings), tuple(inputs), signs, reused)
 
 
+def view_of(session, run: Run) -> RunView:  # type: ignore[no-untyped-def]
+    """A stored run as plain values, inside the caller's session (the pack reads it with the rest)."""
+    return _view(session, run)
+
+
 def latest_day(db: Database) -> RunView | None:
     """The run for the most recent as-of date that has one: what a person opening the app wants."""
     with db.reading() as session:

@@ -384,3 +384,21 @@ def test_files_dropped_on_the_main_window_open_the_wizard(qtbot, db, tmp_path, m
     qtbot.waitUntil(wizard.files_page.isComplete, timeout=WAIT)
     assert wizard.files_page.model.index(0, 3).data() == "New layout: you will set up a profile for it next"
     settle(qtbot, wizard)
+
+
+def test_the_wizards_table_models_obey_qt_model_rules(qtbot, qtmodeltester, desk, db, tmp_path, profiles):
+    statement = write_northbridge_statement(tmp_path / "nb.xlsx")
+    wizard = open_wizard(qtbot, desk, [statement], profiles)
+    qtmodeltester.check(wizard.files_page.model)
+    _item, columns, _save = make_northbridge_profile(qtbot, wizard)
+    _source, table, _columns, _ = wizard.items[0].setup.pages
+    qtmodeltester.check(table.grid_model)
+    qtmodeltester.check(columns.model)
+    wizard.next()  # save
+    wizard.next()
+    qtbot.waitUntil(wizard.review_page.isComplete, timeout=WAIT)
+    qtmodeltester.check(wizard.review_page.model)
+    wizard.next()
+    qtbot.waitUntil(wizard.import_page.isComplete, timeout=WAIT)
+    qtmodeltester.check(wizard.import_page.model)
+    settle(qtbot, wizard)

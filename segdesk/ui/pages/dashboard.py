@@ -16,7 +16,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QDateEdit,
     QFrame,
@@ -107,6 +107,8 @@ class DashboardPage(QWidget):
         self.counts.setMinimumWidth(320)
         middle.addWidget(self.counts)
         self.chart = QChart()
+        if self.palette().color(QPalette.ColorRole.Window).lightness() < 128:  # follow a dark system theme
+            self.chart.setTheme(QChart.ChartTheme.ChartThemeDark)
         self.chart.setTitle("Excess (shortfall) by day")
         self.chart.legend().hide()
         self.chart_view = QChartView(self.chart)
