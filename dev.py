@@ -4,6 +4,7 @@
     python3 dev.py run     create .venv, install pinned dependencies, launch the app on the demo fund
                            (extra arguments go to `segdesk`, e.g. `dev.py run --db my.sqlite3`)
     python3 dev.py test    the same set-up, then the import contracts and the whole test suite
+    python3 dev.py bench   the same set-up, then every benchmark (benchmarks/README.md gets the results)
     python3 dev.py lock    re-pin requirements/constraints.txt from what .venv has now
 
 Only the standard library is used here, so this file runs before anything is installed.
@@ -85,6 +86,13 @@ def cmd_test(args: list[str]) -> int:
     return subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env)
 
 
+def cmd_bench(args: list[str]) -> int:
+    ensure_venv()
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return subprocess.call([str(PYTHON), str(ROOT / "benchmarks" / "run_all.py"), *args], cwd=ROOT, env=env)
+
+
 def cmd_lock(_args: list[str]) -> int:
     ensure_venv()
     frozen = subprocess.run(
@@ -96,7 +104,7 @@ def cmd_lock(_args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "lock": cmd_lock}
+COMMANDS = {"run": cmd_run, "test": cmd_test, "bench": cmd_bench, "lock": cmd_lock}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
