@@ -9,36 +9,27 @@ again.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
     QComboBox,
-    QDateEdit,
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QRadioButton,
     QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from segdesk.domain.money import grouped, plain
 from segdesk.services import accounts as service
 from segdesk.services.accounts import (
     DESIGNATIONS,
@@ -47,408 +38,41 @@ from segdesk.services.accounts import (
     AccountRow,
     ChartOverview,
     MappingRow,
-    SubAccountRow,
-    UnmappedItem,
 )
-from segdesk.services.chart import ChartImportResult, export_chart, import_chart, write_template
+from segdesk.services.chart import (
+    ChartImportResult,
+    export_chart,
+    import_chart,
+    write_template,
+)
 from segdesk.ui.desk import Desk, problem_lines, show_error
+from segdesk.ui.pages.accounts_dialogs import (
+    ChangeDialog,
+    DesignationDialog,
+    MappingDialog,
+    SubAccountDialog,
+)
+from segdesk.ui.pages.accounts_models import (
+    AMBER,
+    ANY,
+    EVERY_LINE,
+    AccountsModel,
+    MappingsModel,
+    SubAccountsModel,
+    UnmappedModel,
+    day_text,
+    needs_designation,
+    problem_text,
+)
 from segdesk.ui.rows_model import RowsTableModel
-from segdesk.ui.widgets import TableOrEmpty, copy_selection, fit_columns, heading, page_layout, selected_rows
-
-ANY = "(any)"
-RED, AMBER, GREY = "#b3261e", "#b26a00", "#6b6b6b"
-EVERY_LINE = "every line"
-NO_DESIGNATION_TEXT = "— none —"
-DESIGNATION_HELP = {
-    "client_segregated": "segregated client money",
-    "omnibus_client": "one account holding many clients' money",
-    "proprietary": "the firm's own account",
-}
-KIND_HELP = {
-    "client": "belongs to one named client",
-    "proprietary": "the firm's own trading capital",
-    "buffer": "the firm's own money held in segregation (residual interest)",
-}
-
-
-def day_text(day: dt.date | None) -> str:
-    return f"{day:%d %B %Y}" if day else ""
-
-
-def date_text(day: dt.date | None) -> str:
-    return day.isoformat() if day else ""
-
-
-# --- table models ----------------------------------------------------------------------------------
-
-
-class SubAccountsModel(RowsTableModel[SubAccountRow]):
-    COLUMNS = ("Code", "Name", "Kind", "Client", "Base currency")
-
-    def cells(self, r: SubAccountRow) -> tuple[str, ...]:
-        return (r.code, r.name, r.kind, r.client or "", r.base_currency or "")
-
-    def style(self, r: SubAccountRow, column: int, role: int) -> object:
-        if role == Qt.ItemDataRole.ToolTipRole and column == 2:
-            return KIND_HELP.get(r.kind)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 4 and not r.base_currency:
-            return "Blank: valued in the firm's base currency"
-        return None
-
-
-class AccountsModel(RowsTableModel[AccountRow]):
-    COLUMNS = ("Source", "Source kind", "Account", "Designation")
-
-    def cells(self, r: AccountRow) -> tuple[str, ...]:
-        designation = r.designation or (NO_DESIGNATION_TEXT if needs_designation(r) else "")
-        return (r.source, r.source_kind, r.account, designation)
-
-    def style(self, r: AccountRow, column: int, role: int) -> object:
-        if column != 3:
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole and r.designation is None and needs_designation(r):
-            return QBrush(QColor(RED))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if r.designation:
-                return DESIGNATION_HELP.get(r.designation)
-            return ("No designation: its money is not counted as held in segregation. Double-click to designate it."
-                    if needs_designation(r) else "A ledger account needs no designation")
-        return None
-
-
-def needs_designation(r: AccountRow | UnmappedItem) -> bool:
-    return r.source_kind in service.HELD_KINDS
-
-
-class MappingsModel(RowsTableModel[MappingRow]):
-    COLUMNS = ("Source", "Account", "Reference", "Sub-account", "Valid from", "Valid to", "In force")
-
-    def __init__(self) -> None:
-        self.day: dt.date | None = None
-        super().__init__()
-
-    def in_force(self, r: MappingRow) -> str:
-        if self.day is None:
-            return ""
-        if r.valid_on(self.day):
-            return "yes"
-        return "not yet" if r.valid_from and r.valid_from > self.day else "ended"
-
-    def cells(self, r: MappingRow) -> tuple[str, ...]:
-        return (r.source, r.account, r.reference or EVERY_LINE, r.sub_account, date_text(r.valid_from),
-                date_text(r.valid_to), self.in_force(r))
-
-    def keys(self, r: MappingRow) -> tuple[Any, ...]:
-        return (r.source.casefold(), r.account.casefold(), (r.reference is not None, (r.reference or "").casefold()),
-                r.sub_account.casefold(), r.valid_from or dt.date.min, r.valid_to or dt.date.max, self.in_force(r))
-
-    def style(self, r: MappingRow, column: int, role: int) -> object:
-        if column == 2 and r.reference is None:
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return QBrush(QColor(GREY))
-            if role == Qt.ItemDataRole.FontRole:
-                font = QFont()
-                font.setItalic(True)
-                return font
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return "Every line of the account that no reference mapping of the account places"
-        if column == 6 and role == Qt.ItemDataRole.ToolTipRole and self.day:
-            return f"On {day_text(self.day)}, the as-of date"
-        if column == 6 and role == Qt.ItemDataRole.ForegroundRole and self.in_force(r) not in ("yes", ""):
-            return QBrush(QColor(GREY))
-        return None
-
-
-class UnmappedModel(RowsTableModel[UnmappedItem]):
-    COLUMNS = ("Problem", "Source", "Account", "Reference", "Designation", "Lines", "Amount", "Assets",
-               "Statement date")
-    RIGHT = frozenset({5, 6})
-
-    def __init__(self) -> None:
-        self.currency = ""
-        super().__init__()
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and section == 6
-                and self.currency):
-            return f"Amount ({self.currency})"
-        return super().headerData(section, orientation, role)
-
-    def cells(self, r: UnmappedItem) -> tuple[str, ...]:
-        if r.source_kind == "ledger" and r.problem != NO_DESIGNATION:
-            amount = "ledger: no amount"
-        elif r.amount is None:
-            amount = "no price" if r.unpriced else ""
-        else:
-            amount = grouped(plain(r.amount)) + (" + unpriced" if r.unpriced else "")
-        reference = (r.reference or "(no reference)") if r.problem != NO_DESIGNATION else ""
-        designation = r.designation or (NO_DESIGNATION_TEXT if needs_designation(r) else "")
-        return (problem_text(r), r.source, r.account, reference, designation, str(r.lines), amount,
-                ", ".join(r.assets), date_text(r.statement_date))
-
-    def keys(self, r: UnmappedItem) -> tuple[Any, ...]:
-        texts = tuple(c.casefold() for c in self.cells(r))
-        return (*texts[:5], r.lines, r.amount if r.amount is not None else float("-inf"), *texts[7:])
-
-    def style(self, r: UnmappedItem, column: int, role: int) -> object:
-        if role == Qt.ItemDataRole.ForegroundRole and column == 0:
-            return QBrush(QColor(RED if r.problem != NO_DESIGNATION else AMBER))
-        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return ("Balances no mapping places: their owner is unknown, so they cannot be segregated. Map them."
-                    if r.problem != NO_DESIGNATION else
-                    "How the account is titled at the source is not set: designate it.")
-        if role == Qt.ItemDataRole.ToolTipRole and column == 6 and r.unpriced:
-            return "Some lines have no price on the as-of date; they are left out of the amount"
-        return None
-
-
-def problem_text(r: UnmappedItem) -> str:
-    return "no designation" if r.problem == NO_DESIGNATION else "unmapped"
-
-
-# --- dialogs -----------------------------------------------------------------------------------------
-
-
-class ChangeDialog(QDialog):
-    """A small form whose OK asks the page to store the change; it stays open, showing what is
-    wrong, until the change is stored."""
-
-    submitted = Signal()
-
-    def __init__(self, title: str, ok_text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(460)
-        outer = QVBoxLayout(self)
-        self.intro = QLabel()
-        self.intro.setWordWrap(True)
-        self.intro.hide()
-        outer.addWidget(self.intro)
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        outer.addLayout(self.form)
-        self.warning = QLabel()
-        self.warning.setWordWrap(True)
-        self.warning.setStyleSheet(f"color: {AMBER}")
-        self.warning.hide()
-        outer.addWidget(self.warning)
-        self.problems = QLabel()
-        self.problems.setObjectName("problems")
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet(f"color: {RED}")
-        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.problems.hide()
-        outer.addWidget(self.problems)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText(ok_text)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-        outer.addWidget(self.buttons)
-
-    def _submit(self) -> None:
-        self.show_problems([])
-        self.submitted.emit()
-
-    def set_busy(self, busy: bool) -> None:
-        self.ok.setEnabled(not busy)
-
-    def show_problems(self, lines: list[str]) -> None:
-        self.problems.setText("\n".join(f"• {line}" for line in lines) if len(lines) > 1 else "".join(lines))
-        self.problems.setVisible(bool(lines))
-        self._fit()
-
-    def show_warning(self, text: str) -> None:
-        self.warning.setText(text)
-        self.warning.setVisible(bool(text))
-        self._fit()
-
-    def _fit(self) -> None:
-        """Grow to show a message that appeared (never shrink below what the user made it)."""
-        if self.isVisible():
-            hint = self.sizeHint()
-            self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
-
-
-class SubAccountDialog(ChangeDialog):
-    def __init__(self, existing: SubAccountRow | None, parent: QWidget | None = None) -> None:
-        super().__init__(f"Edit sub-account {existing.code}" if existing else "Add a sub-account",
-                         "Save" if existing else "Add", parent)
-        self.code, self.name, self.client, self.currency = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit()
-        self.code.setPlaceholderText("e.g. C-ALPHA")
-        self.name.setPlaceholderText("e.g. Alpha Capital LP")
-        self.client.setPlaceholderText("the client's legal name (client sub-accounts)")
-        self.currency.setPlaceholderText("blank: the firm's base currency")
-        self.currency.setMaxLength(12)
-        self.kind = QComboBox()
-        for kind in SUB_ACCOUNT_KINDS:
-            self.kind.addItem(f"{kind} — {KIND_HELP[kind]}", kind)
-        self.form.addRow("Code", self.code)
-        self.form.addRow("Name", self.name)
-        self.form.addRow("Kind", self.kind)
-        self.form.addRow("Client", self.client)
-        self.form.addRow("Base currency", self.currency)
-        if existing:
-            self.code.setText(existing.code)
-            self.code.setEnabled(False)  # findings, runs and audit packs name it: it stays
-            self.form.labelForField(self.code).setToolTip("The code stays: findings, runs and audit packs name it")
-            self.name.setText(existing.name)
-            self.kind.setCurrentIndex(max(0, self.kind.findData(existing.kind)))
-            self.client.setText(existing.client or "")
-            self.currency.setText(existing.base_currency or "")
-
-    def values(self) -> dict[str, Any]:
-        return {"code": self.code.text(), "name": self.name.text(), "kind": self.kind.currentData(),
-                "client": self.client.text() or None, "base_currency": self.currency.text() or None}
-
-
-class DesignationDialog(ChangeDialog):
-    def __init__(self, account: AccountRow, parent: QWidget | None = None) -> None:
-        super().__init__(f"Designation of {account.external_account}", "Change", parent)
-        self.account = account
-        self.intro.setText(f"How <b>{account.source}</b> account <b>{account.account}</b> ({account.source_kind}) "
-                           "is titled at the source:")
-        self.intro.show()
-        self.designation = QComboBox()
-        for designation in DESIGNATIONS:
-            self.designation.addItem(f"{designation} — {DESIGNATION_HELP[designation]}", designation)
-        if not needs_designation(account):
-            self.designation.addItem("(none — a ledger account needs none)", None)
-        current = self.designation.findData(account.designation)
-        self.designation.setCurrentIndex(current if current >= 0 else -1)
-        self.ok.setEnabled(current >= 0)  # nothing chosen yet: nothing to change to
-        self.designation.currentIndexChanged.connect(lambda i: self.ok.setEnabled(i >= 0))
-        self.form.addRow("Designation", self.designation)
-        if account.designation is None and needs_designation(account):
-            self.show_warning("This account has no designation yet: its money is not counted as held in segregation.")
-
-    def chosen(self) -> str | None:
-        return self.designation.currentData()
-
-
-class MappingDialog(ChangeDialog):
-    """Add a mapping (any account), map an unmapped reference (account fixed), or change one."""
-
-    def __init__(self, overview: ChartOverview, *, title: str, ok_text: str, account: tuple[str, str] | None = None,
-                 reference: str | None = None, fixed_account: bool = False, offer_reference_choice: bool = False,
-                 existing: MappingRow | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(title, ok_text, parent)
-        self.overview = overview
-        self.kinds = {s.code: s.kind for s in overview.sub_accounts}
-        self.designations = {(a.source, a.account): a for a in overview.accounts}
-        self.account = QComboBox()
-        # Items in the order of overview.accounts: Qt cannot find a Python tuple as item data.
-        self.keys = [(a.source, a.account) for a in overview.accounts]
-        for a in overview.accounts:
-            self.account.addItem(f"{a.source} : {a.account}")
-        if account in self.keys:
-            self.account.setCurrentIndex(self.keys.index(account))
-        self.account.setEnabled(not fixed_account)
-        self.form.addRow("External account", self.account)
-
-        self.reference = QLineEdit(reference or "")
-        self.reference.setPlaceholderText("blank: every line of the account")
-        self.offers_choice = offer_reference_choice and bool(reference)
-        self.only_reference = QRadioButton(f"Only lines with reference {reference}", self)
-        self.every_line = QRadioButton("Every line of the account that no reference mapping places", self)
-        self.choice = QButtonGroup(self)
-        self.choice.addButton(self.only_reference)
-        self.choice.addButton(self.every_line)
-        if self.offers_choice:
-            lines = QWidget()
-            box = QVBoxLayout(lines)
-            box.setContentsMargins(0, 0, 0, 0)
-            box.setSpacing(6)
-            box.addWidget(self.only_reference)
-            box.addWidget(self.every_line)
-            self.only_reference.setChecked(True)
-            self.form.addRow("Lines", lines)
-        else:
-            self.only_reference.hide()
-            self.every_line.hide()
-            self.form.addRow("Reference", self.reference)
-
-        self.sub_account = QComboBox()
-        self.sub_account.addItem("— choose —", None)
-        for s in overview.sub_accounts:
-            self.sub_account.addItem(f"{s.code} — {s.name} ({s.kind})", s.code)
-        self.form.addRow("Sub-account", self.sub_account)
-
-        self.valid_from, self.has_from = self._date_row("Valid from", existing.valid_from if existing else None)
-        self.valid_to, self.has_to = self._date_row("Valid to", existing.valid_to if existing else None)
-        note = QLabel("Both ends are inclusive and judged on the statement's date; leave unticked for no limit.")
-        note.setWordWrap(True)
-        note.setStyleSheet(f"color: {GREY}")
-        self.form.addRow(note)
-        if existing is not None:
-            self.reference.setText(existing.reference or "")
-            self.sub_account.setCurrentIndex(max(0, self.sub_account.findData(existing.sub_account)))
-        elif reference:
-            # The same client reference is usually mapped elsewhere already (the ledger, another custodian).
-            known = {m.sub_account for m in overview.mappings if m.reference == reference}
-            if len(known) == 1:
-                self.sub_account.setCurrentIndex(max(0, self.sub_account.findData(known.pop())))
-        self.account.currentIndexChanged.connect(self._check)
-        self.sub_account.currentIndexChanged.connect(self._check)
-        self._check()
-
-    def _date_row(self, label: str, value: dt.date | None) -> tuple[QDateEdit, QCheckBox]:
-        row = QHBoxLayout()
-        tick = QCheckBox()
-        edit = QDateEdit()
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
-        start = value or self.overview.as_of or dt.date.today()
-        edit.setDate(QDate(start.year, start.month, start.day))
-        tick.setChecked(value is not None)
-        edit.setEnabled(value is not None)
-        tick.toggled.connect(edit.setEnabled)
-        row.addWidget(tick)
-        row.addWidget(edit, 1)
-        self.form.addRow(label, row)
-        return edit, tick
-
-    def _check(self) -> None:
-        """Say before saving what the reconciliation will make of this mapping."""
-        key, code = self.chosen_account(), self.sub_account.currentData()
-        account = self.designations.get(key) if key else None
-        kind = self.kinds.get(code) if code else None
-        text = ""
-        if account is not None and kind is not None:
-            if kind == "client" and account.designation == "proprietary":
-                text = (f"{code} is a client sub-account and this account is titled proprietary: its money here "
-                        "will be reported as commingling (critical).")
-            elif kind == "proprietary" and account.designation in ("client_segregated", "omnibus_client"):
-                text = (f"{code} is the firm's own money and this account is titled {account.designation}: it "
-                        "will be reported as commingling.")
-            elif account.designation is None and needs_designation(account):
-                text = "This account has no designation yet; designate it too (External accounts)."
-        self.show_warning(text)
-
-    @staticmethod
-    def _date(tick: QCheckBox, edit: QDateEdit) -> dt.date | None:
-        if not tick.isChecked():
-            return None
-        d = edit.date()
-        return dt.date(d.year(), d.month(), d.day())
-
-    def chosen_account(self) -> tuple[str, str] | None:
-        i = self.account.currentIndex()
-        return self.keys[i] if 0 <= i < len(self.keys) else None
-
-    def values(self) -> dict[str, Any]:
-        source, account = self.chosen_account() or ("", "")
-        if self.offers_choice:
-            reference = self.reference.text() if self.only_reference.isChecked() else None
-        else:
-            reference = self.reference.text() or None
-        return {"source": source, "account": account, "reference": reference,
-                "sub_account": self.sub_account.currentData() or "",
-                "valid_from": self._date(self.has_from, self.valid_from),
-                "valid_to": self._date(self.has_to, self.valid_to)}
-
-
-# --- one tab: filters, table, buttons ----------------------------------------------------------------
+from segdesk.ui.widgets import (
+    TableOrEmpty,
+    copy_selection,
+    fit_columns,
+    heading,
+    page_layout,
+    selected_rows,
+)
 
 
 class TableTab(QWidget):
@@ -978,3 +602,6 @@ def import_summary(r: ChartImportResult) -> str:
     return (f"Sub-accounts: {r.sub_accounts_created} added, {r.sub_accounts_updated} changed\n"
             f"External accounts: {r.accounts_created} added, {r.accounts_updated} changed\n"
             f"Mappings: {r.mappings_added} added, {r.mappings_removed} removed")
+
+
+__all__ = ["AccountsModel", "AccountsPage", "MappingsModel", "SubAccountsModel", "UnmappedModel"]
