@@ -40,6 +40,7 @@ SEVERITY_COLOURS = {"critical": colors.HexColor("#b3261e"), "warning": colors.He
 
 FIGURE_SPACE = "\u2007"  # as wide as a digit: pads fractions so decimal points line up
 PAREN_SPACE = "\u2004"  # about as wide as ")": keeps positives in line with parenthesised negatives
+POINT_SPACE = "\u2008"  # as wide as ".": stands in for the point of a whole number
 
 
 def font_path(name: str = "DejaVuSansCondensed.ttf") -> Path:
@@ -102,10 +103,12 @@ def number_column(values: Sequence[Decimal | None]) -> list[str]:
             out.append("")
             continue
         closing = text.endswith(")")
-        body = text.rstrip(")")
-        fraction = body.partition(".")[2]
-        pad = FIGURE_SPACE * (places - len(fraction) + (1 if places and not fraction else 0))
-        out.append(body + (")" if closing else (PAREN_SPACE if negatives else "")) + pad)
+        whole, _, fraction = text.rstrip(")").partition(".")
+        # [whole part][point, or a point-wide space][fraction][")", or a ")"-wide space][digit-wide spaces]:
+        # what follows the point is equally wide on every row, so right-aligned points line up.
+        point = ("." + fraction) if fraction else (POINT_SPACE if places else "")
+        paren = ")" if closing else (PAREN_SPACE if negatives else "")
+        out.append(whole + point + paren + FIGURE_SPACE * (places - len(fraction)))
     return out
 
 
@@ -123,6 +126,18 @@ def fit(text: str, font: str, size: float, width: float) -> str:
     while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
         text = text[: max(1, int(len(text) * 0.9))] if len(text) > 40 else text[:-1]
     return text + "…"
+
+
+def two_lines(text: str, font: str, size: float, width: float) -> str:
+    """``text`` broken into at most two lines of ``width`` points (the second cut with an ellipsis)."""
+    if pdfmetrics.stringWidth(text, font, size) <= width:
+        return text
+    words, first = text.split(" "), ""
+    while words and pdfmetrics.stringWidth((first + " " + words[0]).strip(), font, size) <= width:
+        first = (first + " " + words.pop(0)).strip()
+    if not first:  # one long word: cut it
+        return fit(text, font, size, width)
+    return first + "\n" + fit(" ".join(words), font, size, width)
 
 
 class Column:
@@ -186,7 +201,9 @@ class PagedTable(Flowable):
         body = []
         for row in self.rows[start:stop]:
             body.append([
-                cell if c.numeric else fit(cell, MONO if c.mono else SANS, self.size - (1 if c.mono else 0), c.width - 6)
+                cell if c.numeric else "\n".join(
+                    fit(line, MONO if c.mono else SANS, self.size - (1 if c.mono else 0), c.width - 6)
+                    for line in cell.split("\n"))
                 for c, cell in zip(self.columns, row, strict=True)
             ])
         data = [[c.title for c in self.columns], *body]
@@ -224,6 +241,9 @@ class PackCanvas(rl_canvas.Canvas):
 
     def __init__(self, *args, header_left: str = "", header_right: str = "", footer_left: str = "",
                  draft: bool = False, signature_box: tuple[int, int, int, int] | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # Else every page starts in Helvetica, which is not embedded (the document template passes None).
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or SANS
+        kwargs["initialFontSize"] = kwargs.get("initialFontSize") or 9
         super().__init__(*args, **kwargs)
         self.header_left, self.header_right, self.footer_left, self.draft = header_left, header_right, footer_left, draft
         self.signature_box = signature_box

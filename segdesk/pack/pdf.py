@@ -49,6 +49,7 @@ from segdesk.pack.layout import (
     number_column,
     ratio_text,
     register_fonts,
+    two_lines,
     styles,
     when,
 )
@@ -57,6 +58,12 @@ from segdesk.pack.layout import (
 SIGNATURE_BOX = (int(PAGE[0] - MARGIN - 250), int(MARGIN + 8), int(PAGE[0] - MARGIN), int(MARGIN + 68))
 EVIDENCE_SHOWN = 12  # evidence rows listed per finding in the PDF; the xlsx lists them all
 ARROW = "\u2192"
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def human(code: str) -> str:
+    """A code as words: margin_shortfall -> margin shortfall, sign_off.preparer -> sign-off, preparer."""
+    return code.replace("sign_off", "sign-off").replace("_", " ").replace(".", ", ")
 
 
 class _Heading(Paragraph):
@@ -135,6 +142,7 @@ def _cover(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-arg
         colWidths=[FRAME_WIDTH],
     )
     verdict.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), SANS, 9),  # cells without a paragraph would otherwise use Helvetica
         ("LINEBEFORE", (0, 0), (0, -1), 4, colour),
         ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f9fb")),
         ("LEFTPADDING", (0, 0), (-1, -1), 12),
@@ -191,6 +199,7 @@ def _cover(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-arg
     cells.append([Paragraph("", st["small"]), Paragraph(esc(c.chain_head), st["mono"]), ""])
     who = Table(cells, colWidths=[95, FRAME_WIDTH - 95 - 190, 190])
     who.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), SANS, 9),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE),
         ("SPAN", (1, -1), (2, -1)),
@@ -261,18 +270,19 @@ def _findings(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-
         f"{len(c.findings)} finding(s): " + ", ".join(f"{n} {esc(s)}" for s, n in sorted(by_severity.items()))
         + "; " + ", ".join(f"{n} {esc(s)}" for s, n in sorted(by_status.items())) + ".", st["body"]))
     kinds = Counter((f.kind, f.severity) for f in c.findings)
-    kind_rows = [[k, s, str(n)] for (k, s), n in sorted(kinds.items())]
+    kind_rows = [[human(k), s, str(n)]
+                 for (k, s), n in sorted(kinds.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0][1], 9), kv[0][0]))]
     story.append(Spacer(1, 6))
     story.append(PagedTable([Column("Kind", 200), Column("Severity", 100), Column("Count", 60, numeric=True)],
                             kind_rows, size=8, row_height=13))
     story.append(Spacer(1, 12))
     story.append(Paragraph("All findings", st["h2"]))
-    amounts = number_column([f.amount for f in c.findings])
-    columns = [Column("ID", 34, numeric=True), Column("Severity", 44), Column("Kind", 104),
-               Column("Sub-account", 70), Column("External account", 118), Column("Asset", 36),
-               Column(f"Amount ({c.base_currency})", 56 + 0, numeric=True), Column("Status", FRAME_WIDTH - 462)]
-    rows = [[str(f.id), f.severity, f.kind, f.sub_account or "", f.external_account or "", f.asset or "",
-             amounts[i], f.status] for i, f in enumerate(c.findings)]
+    amounts = number_column([f.amount or None for f in c.findings])
+    columns = [Column("ID", 26, numeric=True), Column("Severity", 40), Column("Kind", 90),
+               Column("Sub-account", 58), Column("External account", 152), Column("Asset", 32),
+               Column(f"Amount ({c.base_currency})", 62, numeric=True), Column("Status", FRAME_WIDTH - 460)]
+    rows = [[str(f.id), f.severity, human(f.kind), f.sub_account or "", f.external_account or "", f.asset or "",
+             amounts[i] or "—", f.status] for i, f in enumerate(c.findings)]
 
     def severity(i: int, row: Sequence[str]) -> list[tuple]:  # type: ignore[type-arg]
         colour = SEVERITY_COLOURS.get(row[1])
@@ -281,15 +291,17 @@ def _findings(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-
     story.append(PagedTable(columns, rows, row_style=severity))
     story.append(CondPageBreak(120))
     story.append(Paragraph("Each finding: message, evidence and history", st["h2"]))
-    story += [_finding_card(f, c.base_currency, st) for f in c.findings]
+    # One finding's message, evidence and history stay on one page.
+    story += [KeepTogether([_finding_card(f, c.base_currency, st)]) for f in c.findings]
     return story
 
 
 def _finding_card(f: FindingRow, base: str, st) -> Paragraph:  # type: ignore[no-untyped-def]
     colour = SEVERITY_COLOURS.get(f.severity, INK).hexval()
     where = " · ".join(esc(x) for x in (f.sub_account, f.external_account, f.asset) if x)
-    title = (f'<b>#{f.id}</b> <font color="{colour}"><b>{esc(f.severity)}</b></font> <b>{esc(f.kind)}</b>'
-             f"{' · ' + where if where else ''} · {esc(amount_text(f.amount))} {esc(base)} · <b>{esc(f.status)}</b>")
+    amount = f" · {esc(amount_text(f.amount))} {esc(base)}" if f.amount else ""
+    title = (f'<b>#{f.id}</b> <font color="{colour}"><b>{esc(f.severity)}</b></font> <b>{esc(human(f.kind))}</b>'
+             f"{' · ' + where if where else ''}{amount} · <b>{esc(f.status)}</b>")
     lines = [title, esc(f.message)]
     if f.evidence:
         shown = "; ".join(
@@ -344,7 +356,9 @@ def _chart(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-arg
     if c.accounts:
         story.append(PagedTable(
             [Column("Source", 150), Column("Kind", 70), Column("Account", 160), Column("Designation", FRAME_WIDTH - 380)],
-            [[a.source, a.source_kind, a.account, a.designation or "(none: its lines stay unmapped)"] for a in c.accounts],
+            [[a.source, a.source_kind, a.account, human(a.designation) if a.designation else
+              ("(ledger: compared with the statements, holds no money)" if a.source_kind == "ledger"
+               else "(none: its balances cannot be segregated)")] for a in c.accounts],
         ))
     else:
         story.append(empty_note("No external accounts.", st["body"]))
@@ -385,6 +399,7 @@ def _sources(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-a
             colWidths=[FRAME_WIDTH - 160, 160],
         )
         block.setStyle(TableStyle([
+            ("FONT", (0, 0), (-1, -1), SANS, 8),
             ("SPAN", (0, 1), (1, 1)), ("SPAN", (0, 2), (1, 2)),
             ("LINEBELOW", (0, -1), (-1, -1), 0.25, RULE),
             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
@@ -404,15 +419,17 @@ def _audit(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-arg
     story.append(Spacer(1, 6))
     head = Table([[Paragraph(f"<b>Chain head</b>: event #{c.chain_head_seq}", st["body"])],
                   [Paragraph(esc(c.chain_head), st["mono"])]], colWidths=[FRAME_WIDTH])
-    head.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, RULE), ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f9fb"))]))
+    head.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), SANS, 9), ("BOX", (0, 0), (-1, -1), 0.5, RULE), ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f9fb"))]))
     story += [head, Spacer(1, 10)]
     if not c.audit:
         story.append(empty_note("No events.", st["body"]))
         return story
+    detail_width = FRAME_WIDTH - 24 - 78 - 54 - 84 - 62 - 62
     story.append(PagedTable(
-        [Column("#", 28, numeric=True), Column("When (UTC)", 74), Column("Who", 56), Column("Action", 66),
-         Column("Entity", 60), Column("Detail", FRAME_WIDTH - 284 - 56), Column("Hash", 56, mono=True)],
-        [[str(e.seq), e.at[:19].replace("T", " "), e.actor, e.action, f"{e.entity} {e.entity_id or ''}".strip(),
-          e.detail, e.hash[:8] + "…"] for e in c.audit],
+        [Column("#", 24, numeric=True), Column("When (UTC)", 78), Column("Who", 54), Column("Action", 84),
+         Column("Entity", 62), Column("Detail", detail_width), Column("Hash", 62, mono=True)],
+        [[str(e.seq), e.at[:19].replace("T", " "), e.actor, human(e.action), human(f"{e.entity} {e.entity_id or ''}"),
+          two_lines(e.detail, SANS, 7.5, detail_width - 6), f"{e.hash[:10]}\n{e.hash[10:20]}…"] for e in c.audit],
+        row_height=20,
     ))
     return story

@@ -56,6 +56,13 @@ def _sheet(wb: Workbook, title: str, headers: Sequence[tuple[str, int, str | Non
             elif isinstance(value, dt.datetime):
                 cell.value = value.astimezone(dt.UTC).replace(tzinfo=None)
                 cell.number_format = WHEN_FORMAT
+            elif isinstance(value, dt.date):
+                cell.value = value
+                cell.number_format = DAY_FORMAT
+            elif isinstance(value, int) and not isinstance(value, bool):
+                cell.value = value
+                fmt = headers[j - 1][2]
+                cell.number_format = fmt if fmt and fmt != AMOUNT_FORMAT else "0"  # an id or a count
             else:
                 cell.value = value
                 fmt = headers[j - 1][2]
@@ -72,7 +79,7 @@ def write_workbook(content: PackContent, path: Path) -> None:
     wb.remove(wb.active)
     f = c.figures
     _sheet(wb, "Summary", [("Item", 34, None), ("Value", 60, AMOUNT_FORMAT)], [
-        ("Entity", c.entity), ("As of", c.as_of.isoformat()), ("Run", c.run_id), ("Base currency", base),
+        ("Entity", c.entity), ("As of", c.as_of), ("Run", c.run_id), ("Base currency", base),
         ("Verdict", c.verdict.title), ("Verdict detail", c.verdict.detail),
         ("Status", "DRAFT: not yet reviewed" if c.draft else "approved"),
         *((f"{role.capitalize()}", f"{s.user}, {s.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
@@ -121,11 +128,18 @@ def write_workbook(content: PackContent, path: Path) -> None:
             for s in c.sources))
     _sheet(wb, "Audit", [("Seq", 8, "0"), ("When (UTC)", 28, None), ("Who", 18, None), ("Action", 22, None),
                          ("Entity", 14, None), ("Entity ID", 10, None), ("Detail", 60, None), ("Hash", 68, None)],
-           [*((e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.detail, e.hash) for e in c.audit),
+           [*((e.seq, _moment(e.at), e.actor, e.action, e.entity, e.entity_id, e.detail, e.hash) for e in c.audit),
             (c.chain_head_seq, None, None, "chain head", None, None, "the latest event when exported", c.chain_head)])
     wb.properties.title = f"Segregation reconciliation {c.as_of} — {c.entity}"
     wb.properties.creator = c.generator
     wb.save(path)
+
+
+def _moment(text: str) -> dt.datetime | str:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
 
 
 def _last_step(history: Sequence) -> str | None:  # type: ignore[type-arg]

@@ -32,3 +32,30 @@ def list_events(db: Database, text: str | None = None, limit: int = 5000) -> lis
     with db.reading() as session:
         return [EventView(e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, e.payload, e.hash)
                 for e in records.audit_events(session, text, limit)]
+
+
+def describe_payload(payload: str, limit: int = 300) -> str:
+    """An event's payload as one readable line: "as of 2026-11-20; file helix.csv; 4 rows"."""
+    import json
+
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload[:limit]
+    if not isinstance(data, dict):
+        return str(data)[:limit]
+    parts = []
+    for key, value in data.items():
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        if isinstance(value, list):
+            value = f"{len(value)} items" if len(value) > 3 else ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        text = str(value)
+        if len(text) == 64 and all(ch in "0123456789abcdef" for ch in text):
+            text = text[:12] + "…"  # a hash: its start identifies it; the full value is in the database
+        parts.append(f"{key.replace('_', ' ')} {text}")
+    return "; ".join(parts)[:limit]

@@ -32,6 +32,7 @@ from segdesk.pack.signing import (
     sign_pdf,
     verify_pdf,
 )
+from segdesk.services.audit_trail import describe_payload
 from segdesk.services.identity import current_user, person
 from segdesk.services.overview import as_utc
 from segdesk.services.reconciling import RunView, require_current, view_of
@@ -110,7 +111,7 @@ def gather(db: Database, as_of: dt.date, *, user: str | None = None) -> pc.PackC
             for i in view.inputs
         )
         events = records.audit_excerpt(session, as_of, [i.batch_id for i in view.inputs])
-        audit = tuple(pc.AuditRow(e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, _detail(e.payload), e.hash)
+        audit = tuple(pc.AuditRow(e.seq, e.at, e.actor, e.action, e.entity, e.entity_id, describe_payload(e.payload), e.hash)
                       for e in events)
         chain = verify_chain(session)
         if not chain.intact:
@@ -146,22 +147,6 @@ def gather(db: Database, as_of: dt.date, *, user: str | None = None) -> pc.PackC
         mappings=mappings, sources=sources, audit=audit, chain_head_seq=chain.events, chain_head=chain.head,
         generator=f"SegDesk {__version__}",
     )
-
-
-def _detail(payload: str) -> str:
-    """An audit event's payload as one short readable line."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return payload[:200]
-    if not isinstance(data, dict):
-        return str(data)[:200]
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, list):
-            value = f"{len(value)} item(s)" if len(value) > 3 else ", ".join(str(v)[:24] for v in value)
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts)[:300]
 
 
 def facts(content: pc.PackContent) -> dict:  # type: ignore[type-arg]

@@ -308,3 +308,21 @@ def test_a_firms_own_p12_signs_too(demo, tmp_path):
     checked = segdesk("verify", tmp_path / "firm-pack.pdf", "--cert", tmp_path / "firm.crt")
     assert checked.code == 0, checked.err
     assert "Acme Fund Services Signing" in checked.out
+
+
+def test_every_font_in_the_pack_is_embedded(demo):
+    done = subprocess.run([tool("pdffonts"), str(demo / "pack.pdf")], capture_output=True, text=True, check=True)
+    rows = done.stdout.splitlines()[2:]
+    assert rows, done.stdout
+    assert all(row.split()[-5] == "yes" for row in rows), done.stdout  # the "emb" column
+
+
+def test_the_xlsx_keeps_dates_as_dates_and_ids_without_decimals(demo):
+    import datetime as dt
+
+    wb = load_workbook(demo / "pack.xlsx")
+    summary = {row[0].value: row[1] for row in wb["Summary"].iter_rows(min_row=2)}
+    assert summary["As of"].value == dt.datetime(2026, 11, 20) and summary["As of"].number_format == "yyyy-mm-dd"
+    assert summary["Run"].value == 1 and summary["Run"].number_format == "0"
+    when = wb["Audit"].cell(row=2, column=2)
+    assert isinstance(when.value, dt.datetime)

@@ -125,3 +125,18 @@ def test_xlsx_amounts_are_numbers_with_formats(tmp_path):
     assert total[0] == "Total (EUR)"
     assert total[2] == 1300000 and total[3] == pytest.approx(1234567.891)
     assert ws.cell(row=2, column=2).number_format.startswith("#,##0.00")
+
+
+def test_amounts_in_a_column_line_up_on_their_decimal_points():
+    from reportlab.pdfbase import pdfmetrics
+
+    from segdesk.pack.layout import POINT_SPACE, SANS, number_column, register_fonts
+
+    register_fonts()
+    shown = number_column([Decimal("1250000"), Decimal("2.9"), Decimal("-12500.5"), Decimal("0.0655"), None])
+    assert shown[4] == ""
+    # Right-aligned, so the points line up when what follows each point is equally wide.
+    tails = [text[max(text.find("."), text.find(POINT_SPACE)):] for text in shown[:4]]
+    widths = {round(pdfmetrics.stringWidth(t, SANS, 8), 1) for t in tails}
+    assert len(widths) <= 2 and max(widths) - min(widths) < 0.5  # ")" and its stand-in differ by a sixth of a point
+    assert shown[0].startswith("1,250,000" + POINT_SPACE) and shown[2].startswith("(12,500.5")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from segdesk.services.audit_trail import EventView, list_events, verify_audit_trail
+from segdesk.services.audit_trail import EventView, describe_payload, list_events, verify_audit_trail
 from segdesk.ui.desk import Desk
 from segdesk.ui.rows_model import RowsTableModel
 from segdesk.ui.widgets import (
@@ -28,25 +27,15 @@ class EventsModel(RowsTableModel[EventView]):
 
     def cells(self, e: EventView) -> tuple[str, ...]:
         return (str(e.seq), e.at[:19].replace("T", " "), e.actor, e.action, f"{e.entity} {e.entity_id or ''}".strip(),
-                _detail(e.payload), e.hash[:16] + "…")
+                describe_payload(e.payload), e.hash[:16] + "…")
 
     def keys(self, e: EventView) -> tuple[Any, ...]:
-        return (e.seq, e.at, e.actor.casefold(), e.action, (e.entity, e.entity_id or ""), _detail(e.payload), e.hash)
+        return (e.seq, e.at, e.actor.casefold(), e.action, (e.entity, e.entity_id or ""), describe_payload(e.payload), e.hash)
 
     def style(self, e: EventView, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{e.payload}\n\nhash {e.hash}"
         return None
-
-
-def _detail(payload: str) -> str:
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return payload
-    if not isinstance(data, dict):
-        return str(data)
-    return "; ".join(f"{k}: {v}" for k, v in data.items())
 
 
 class AuditPage(QWidget):
