@@ -21,7 +21,7 @@ from segdesk.domain.mapping import MappingTable
 from segdesk.domain.problems import InputError
 from segdesk.domain.valuation import PriceBook
 from segdesk.ingest.statement import clean_code
-from segdesk.services.identity import current_user, person
+from segdesk.services.identity import acting_person
 from segdesk.services.importing import a_or_an
 from segdesk.services.reconciling import BASE_CURRENCY_SETTING, DEFAULT_BASE_CURRENCY, require_current
 from segdesk.store import chart_queries as q
@@ -433,7 +433,7 @@ def _payload(record: Mapping) -> dict[str, object]:
 
 
 def _actor(db: Database, user: str | None) -> str:
-    return person(user or current_user(db))
+    return acting_person(db, user)
 
 
 def _words(text: str | None) -> str:

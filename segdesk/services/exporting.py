@@ -33,7 +33,7 @@ from segdesk.pack.signing import (
     verify_pdf,
 )
 from segdesk.services.audit_trail import describe_payload
-from segdesk.services.identity import current_user, person
+from segdesk.services.identity import acting_person
 from segdesk.services.overview import as_utc
 from segdesk.services.reconciling import RunView, require_current, view_of
 from segdesk.store import records
@@ -70,7 +70,7 @@ def set_entity_name(db: Database, name: str, *, user: str | None = None) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
         raise InputError("the entity name cannot be empty")
-    user = person(user or current_user(db))
+    user = acting_person(db, user)
     with db.transaction() as session:
         before = records.get_text_setting(session, ENTITY_SETTING)
         if before != cleaned:
@@ -93,7 +93,7 @@ def _dec(text: str) -> Decimal:
 
 def gather(db: Database, as_of: dt.date, *, user: str | None = None) -> pc.PackContent:
     """Everything the pack shows for ``as_of``'s current run, as plain values."""
-    exporter = person(user or current_user(db))
+    exporter = acting_person(db, user)
     with db.reading() as session:
         entity = records.get_text_setting(session, ENTITY_SETTING)
         if entity is None:

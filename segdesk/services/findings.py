@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from segdesk.domain.problems import InputError
-from segdesk.services.identity import current_user, person, same_person
+from segdesk.services.identity import acting_person, current_user, same_person
 from segdesk.services.reconciling import SignOffView, require_current
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -26,7 +26,8 @@ def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, 
         raise InputError(f"unknown action {action!r} (acknowledge, resolve or waive)")
     if not comment.strip():
         raise InputError(f"a comment is required to {action} a finding: say why")
-    user = person(user or current_user(db))
+    user = acting_person(db, user)
+    signed_in_as = current_user(db)
     allowed, target = TRANSITIONS[action]
     with db.transaction() as session:
         finding = session.get(Finding, finding_id)
@@ -50,7 +51,7 @@ def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, 
                                  at=dt.datetime.now(dt.UTC), comment=comment.strip()))
         append_event(session, actor=user, action=f"finding.{action}", entity="finding", entity_id=finding.id,
                      payload={"run": finding.run_id, "kind": finding.kind, "from": before, "to": target,
-                              "comment": comment.strip()})
+                              "comment": comment.strip(), "signed_in_as": signed_in_as})
     return target
 
 
@@ -58,7 +59,8 @@ def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None
     """A preparer signs the day's run; then a different person approves it as reviewer."""
     if role not in ("preparer", "reviewer"):
         raise InputError(f"role must be preparer or reviewer, not {role!r}")
-    user = person(user or current_user(db))
+    user = acting_person(db, user)
+    signed_in_as = current_user(db)
     with db.transaction() as session:
         run = require_current(session, as_of)
         signed = repo.sign_offs(session, run.id)
@@ -77,5 +79,5 @@ def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None
         session.add(SignOff(run_id=run.id, role=role, user=user, at=at, comment=comment))
         append_event(session, actor=user, action=f"sign_off.{role}", entity="run", entity_id=run.id,
                      payload={"as_of": as_of.isoformat(), "role": role, "comment": comment,
-                              "fingerprint": run.fingerprint})
+                              "fingerprint": run.fingerprint, "signed_in_as": signed_in_as})
     return SignOffView(role, user, at, comment)

@@ -22,7 +22,7 @@ from segdesk.domain import model as m
 from segdesk.domain.problems import InputError
 from segdesk.domain.reconcile import Reconciliation, reconcile as run_checks
 from segdesk.ingest.numbers import format_amount
-from segdesk.services.identity import current_user, person
+from segdesk.services.identity import acting_person
 from segdesk.services.overview import as_utc
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -167,7 +167,7 @@ def _load(session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # 
 
 def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunView:
     """The run for ``as_of``: the latest one if nothing it depends on changed, else a new one."""
-    user = person(user or current_user(db))
+    user = acting_person(db, user)
     with db.transaction() as session, _no_collector_pauses():
         basis = _basis(session, as_of)
         latest = repo.latest_run(session, as_of)

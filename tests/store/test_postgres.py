@@ -100,3 +100,32 @@ def test_the_demo_reconciles_the_same_on_postgresql_as_on_sqlite(pg_db, db):
         return report["segregation"], report["by_currency"], report["sub_accounts"], findings
 
     assert essentials(pg_db) == essentials(db)
+
+
+def test_on_a_shared_database_you_act_as_your_login_and_nobody_else(pg_db):
+    """Four eyes on PostgreSQL are two logins: a typed name that is not the login is refused."""
+    from segdesk.domain.problems import InputError
+    from segdesk.services.identity import acting_person, current_user
+
+    login = current_user(pg_db)
+    assert login == "postgres"  # the CI server's login
+    assert acting_person(pg_db, None) == login
+    assert acting_person(pg_db, " POSTGRES ") == "POSTGRES"  # the same person, however typed
+    with pytest.raises(InputError, match="you act as your database login 'postgres'"):
+        acting_person(pg_db, "rob")
+
+
+def test_on_sqlite_a_declared_name_is_kept_with_the_os_account_beside_it(db):
+    import datetime as dt
+    import json
+
+    from segdesk.services.audit_trail import list_events
+    from segdesk.services.demo import load_demo
+    from segdesk.services.findings import sign_off
+    from segdesk.services.identity import current_user
+
+    load_demo(db)
+    sign_off(db, dt.date(2026, 11, 20), "preparer", user="jane")
+    event = list_events(db, "sign_off")[0]
+    assert event.actor == "jane"
+    assert json.loads(event.payload)["signed_in_as"] == current_user(db)
