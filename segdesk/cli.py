@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True, parser_class=_Parser)
     create = command(keys_sub, "create", "make a passphrase-protected signing key and its CA certificate")
     create.add_argument("--out", type=Path, required=True, metavar="KEY.p12")
-    create.add_argument("--name", required=True, help='the signer, e.g. "Jane Doe, Acme Fund Services"')
+    create.add_argument("--name", required=True,
+                        help='"person, organisation", e.g. "Jane Doe, Acme Fund Services" (split at the first comma)')
 
     export = command(commands, "export", "write the signed PDF audit pack (and an xlsx) for an as-of date")
     export.add_argument("--as-of", type=_iso_date, required=True, metavar="YYYY-MM-DD")
