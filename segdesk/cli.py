@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="signing key; its passphrase is asked for, or read from $SEGDESK_KEY_PASSPHRASE")
     export.add_argument("--xlsx", type=Path, metavar="FINDINGS.xlsx", help="also write the figures as a workbook")
     export.add_argument("--entity", metavar="NAME", help="the fund or firm the pack is for (remembered)")
+    export.add_argument("--replace", action="store_true", help="replace PACK.pdf (and the xlsx) if they exist")
     export.add_argument("--user", help="who is exporting (default: you)")
 
     verify = command(commands, "verify", "check a signed audit pack: intact, valid, wholly covered")
@@ -395,7 +396,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     key = open_signing_key(args.key, _passphrase(f"Passphrase for {args.key.name}: "))
     progress = Progress(terminal_progress(sys.stderr))
     result = export_pack(db, args.as_of, args.out, key, xlsx=args.xlsx, entity=args.entity, user=args.user,
-                         progress=progress)
+                         progress=progress, replace=args.replace)
     state = "DRAFT (not yet reviewed)" if result.draft else "approved"
     print(f"Wrote the signed audit pack for {result.as_of} (run {result.run_id}, {state}) to {result.pdf}")
     print(f"  Verdict: {result.verdict}; {result.findings} finding(s); {result.sources} source file(s) attached")

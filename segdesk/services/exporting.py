@@ -190,26 +190,30 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _check_destination(path: Path, suffix: str) -> None:
+def _check_destination(path: Path, suffix: str, replace: bool) -> None:
     if path.suffix.lower() != suffix:
         raise InputError(f"{path}: the file name must end in {suffix}")
     if not path.parent.is_dir():
-        raise InputError(f"{path.parent}: no such folder")
+        raise InputError(f"{path}: its folder {path.parent} does not exist")
     if path.is_dir():
         raise InputError(f"{path}: is a folder")
+    if path.exists() and not replace:
+        # A pack may already be with an auditor: never replace one by accident.
+        raise InputError(f"{path}: already exists; choose another name, or replace it on purpose (--replace)")
 
 
 def export_pack(db: Database, as_of: dt.date, out: Path, key: SigningKey, *, xlsx: Path | None = None,
-                entity: str | None = None, user: str | None = None, progress: Progress | None = None) -> ExportResult:
+                entity: str | None = None, user: str | None = None, progress: Progress | None = None,
+                replace: bool = False) -> ExportResult:
     """Build, attach, sign and write the pack for ``as_of`` (and the xlsx); audit the export."""
     from segdesk.pack.layout import font_path
     from segdesk.pack.pdf import SIGNATURE_BOX, build_pdf
     from segdesk.pack.workbook import write_workbook
 
     progress = progress or Progress()
-    _check_destination(out, ".pdf")
+    _check_destination(out, ".pdf", replace)
     if xlsx is not None:
-        _check_destination(xlsx, ".xlsx")
+        _check_destination(xlsx, ".xlsx", replace)
         if xlsx.resolve() == out.resolve():
             raise InputError("the PDF and the xlsx need different file names")
     if entity is not None:

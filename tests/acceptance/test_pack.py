@@ -263,6 +263,19 @@ def test_export_refusals_are_clear_and_write_nothing(demo, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def test_an_existing_pack_is_replaced_only_on_purpose(demo, tmp_path):
+    db = demo / "demo.sqlite3"
+    target = tmp_path / "sent.pdf"
+    target.write_bytes(b"%PDF-1.7 the pack already with the auditor")
+    again = segdesk("export", "--as-of", DAY, "--out", target, "--key", demo / "jane.p12", db=db, env=PASS)
+    assert again.code == 2 and "already exists" in again.err
+    assert target.read_bytes() == b"%PDF-1.7 the pack already with the auditor"
+    replaced = segdesk("export", "--as-of", DAY, "--out", target, "--key", demo / "jane.p12", "--replace", db=db,
+                       env=PASS)
+    assert replaced.code == 0, replaced.err
+    assert segdesk("verify", target).code == 0
+
+
 def test_keys_create_never_overwrites_and_needs_a_real_passphrase(demo, tmp_path):
     again = segdesk("keys", "create", "--out", demo / "jane.p12", "--name", "Jane Doe", env=PASS)
     assert again.code == 2 and "already exists" in again.err

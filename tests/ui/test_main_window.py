@@ -182,6 +182,15 @@ def test_export_a_signed_pack_and_verify_it_in_the_window(qtbot, window, db, tmp
     assert check is not None and check.ok
     assert "Verified" in dialog.result.text() and "Jane Doe" in dialog.result.text()
     (tmp_path / "bad.pdf").write_bytes((tmp_path / "pack.pdf").read_bytes() + b"\n%tampered\n")
+    # Exporting again to the same name asks before replacing.
+    page.export_box.close()
+    page.export_box = None
+    page.export()
+    question = page.replace_box
+    assert question.isVisible() and "pack.pdf" in question.text()
+    question.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: page.export_box is not None, timeout=60000)
+    settle(qtbot)
     assert not dialog.check(tmp_path / "bad.pdf").ok
     assert "Not verified" in dialog.result.text() and "whole file" in dialog.result.text()
 

@@ -312,6 +312,24 @@ class SignOffPage(QWidget):
                               "their verifier should trust.")
 
     def export(self) -> None:
+        out = Path(self.out.text().strip())
+        xlsx = out.with_suffix(".xlsx") if self.with_xlsx.isChecked() else None
+        existing = [p for p in (out, xlsx) if p is not None and p.exists()]
+        if existing:
+            box = QMessageBox(QMessageBox.Icon.Question, "Replace the existing files?",
+                              "These files exist already:\n" + "\n".join(str(p) for p in existing)
+                              + "\n\nA pack may already be with an auditor. Replace them?",
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+            box.setObjectName("replaceQuestion")
+            box.buttonClicked.connect(lambda button: self._ask_passphrase(replace=True)
+                                      if box.standardButton(button) == QMessageBox.StandardButton.Yes else None)
+            box.open()
+            self.replace_box = box
+            return
+        self._ask_passphrase(replace=False)
+
+    def _ask_passphrase(self, *, replace: bool) -> None:
+        self.replace = replace
         if os.environ.get(PASSPHRASE_VARIABLE) is not None:
             self._export(os.environ[PASSPHRASE_VARIABLE])
             return
@@ -323,6 +341,7 @@ class SignOffPage(QWidget):
     def _export(self, passphrase: str) -> None:
         day, db, user = self.desk.as_of, self.desk.db, self.desk.user
         key_path, out = Path(self.key.text().strip()), Path(self.out.text().strip())
+        replace = getattr(self, "replace", False)
         xlsx = out.with_suffix(".xlsx") if self.with_xlsx.isChecked() else None
         entity = self.entity.text().strip() or None
         if day is None:
@@ -335,7 +354,8 @@ class SignOffPage(QWidget):
 
         def work(p):  # type: ignore[no-untyped-def]
             key = open_signing_key(key_path, passphrase)
-            return export_pack(db, day, out, key, xlsx=xlsx, entity=entity, user=user, progress=p)
+            return export_pack(db, day, out, key, xlsx=xlsx, entity=entity, user=user, progress=p,
+                               replace=replace)
 
         def done(result: ExportResult) -> None:
             progress.reset()
