@@ -62,7 +62,7 @@ def main() -> None:
         from segdesk.store.engine import open_database
         from segdesk.ui.app import MainWindow
 
-        empty = MainWindow(open_database(str(home / "empty.sqlite3")))
+        empty = MainWindow(open_database(str(home / "demo.sqlite3")))
         empty.resize(1280, 780)
         empty.show()
         shoot(empty, "00-first-run")

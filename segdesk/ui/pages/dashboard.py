@@ -233,6 +233,8 @@ class DashboardPage(QWidget):
         low = min(0.0, *(float(d.excess) for d in history))
         high = max(0.0, *(float(d.excess) for d in history))
         axis_y.setRange(low * 1.1, high * 1.1 if high else 1.0)
+        axis_y.applyNiceNumbers()  # round ticks: 0, 100,000, 200,000 …
+        axis_y.setLabelFormat("%'.0f")  # with the locale's thousands separator
         self.chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(axis_y)
 

@@ -102,6 +102,7 @@ class FindingsPage(QWidget):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([420, 220])  # the table first: rows are what people scan
         layout.addWidget(split, 1)
 
         actions = QHBoxLayout()
