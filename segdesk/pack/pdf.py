@@ -191,18 +191,22 @@ def _cover(c: PackContent, st) -> list:  # type: ignore[no-untyped-def, type-arg
         ["Prepared by", *signed("preparer")],
         ["Reviewed by", *signed("reviewer")],
         ["Exported by", c.exported_by, when(c.exported_at)],
-        ["Inputs", f"{len(c.sources)} file(s), fingerprint {c.fingerprint[:16]}…", ""],
-        ["Audit chain head", f"event #{c.chain_head_seq}", ""],
+        ["Inputs", f"{len(c.sources)} file(s); inputs fingerprint:", ""],
+        ["", "\x00" + c.fingerprint, ""],
+        ["Audit chain head", f"event #{c.chain_head_seq}:", ""],
+        ["", "\x00" + c.chain_head, ""],
     ]
-    cells = [[Paragraph(esc(a), st["small"]), Paragraph(esc(b), st["body"]), Paragraph(esc(t), st["small"])]
+    cells = [[Paragraph(esc(a), st["small"]),
+              Paragraph(esc(b[1:]), st["mono"]) if b.startswith("\x00") else Paragraph(esc(b), st["body"]),
+              Paragraph(esc(t), st["small"])]
              for a, b, t in people]
-    cells.append([Paragraph("", st["small"]), Paragraph(esc(c.chain_head), st["mono"]), ""])
     who = Table(cells, colWidths=[95, FRAME_WIDTH - 95 - 190, 190])
     who.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), SANS, 9),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -2), 0.25, RULE),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("SPAN", (1, -1), (2, -1)),
+        ("SPAN", (1, -3), (2, -3)),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
     ]))
     story += [who, Spacer(1, 14)]
