@@ -204,6 +204,10 @@ def cmd_chart(args: argparse.Namespace) -> int:
 
     if args.file.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError(f"{args.file}: a chart workbook is an .xlsx file")
+    if args.chart_command == "import" and not args.file.is_file():
+        raise InputError(f"{args.file}: no such file")
+    if args.chart_command in ("template", "export") and not args.file.parent.is_dir():
+        raise InputError(f"{args.file}: its folder {args.file.parent} does not exist")
     if args.chart_command == "template":
         chart.write_template(args.file)
         print(f"Wrote an empty chart workbook to {args.file}")

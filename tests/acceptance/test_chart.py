@@ -107,3 +107,14 @@ def test_a_workbook_without_the_three_sheets_is_refused(db, tmp_path):
     wb.save(tmp_path / "x.xlsx")
     with pytest.raises(InputError, match="lacks sheet"):
         import_chart(db, tmp_path / "x.xlsx", user="jane")
+
+
+def test_chart_file_mistakes_are_named_plainly(tmp_path):
+    from tests.acceptance.cli import segdesk
+
+    missing_folder = segdesk("chart", "template", tmp_path / "nodir" / "chart.xlsx")
+    assert missing_folder.code == 2
+    assert missing_folder.err.strip().endswith(f"chart.xlsx: its folder {tmp_path / 'nodir'} does not exist")
+    missing_file = segdesk("chart", "import", tmp_path / "nothere.xlsx", db=tmp_path / "x.sqlite3")
+    assert missing_file.code == 2 and missing_file.err.strip().endswith("nothere.xlsx: no such file")
+    assert not (tmp_path / "x.sqlite3").exists()  # nothing created for a file that is not there
