@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -24,7 +25,10 @@ __all__ = [
     "MAX_INTEGER_DIGITS",
     "MAX_PLACES",
     "CellValueError",
+    "PLAIN_AMOUNT",
     "NumberFormat",
+    "amount_reader",
+    "amount_text",
     "decimal_from_float",
     "format_amount",
     "parse_amount",
@@ -99,6 +103,93 @@ def parse_amount(cell: object, fmt: NumberFormat = NumberFormat()) -> Decimal | 
     ``Decimal`` or a date/time value. Raises ``CellValueError`` when the cell holds something other
     than a number, or a number SegDesk cannot keep exactly.
     """
+    if cell.__class__ is str:
+        text = _PLAIN_TEXT[fmt.decimal](cell)
+        if text is not None:
+            return Decimal(text)  # canonical text makes a canonical Decimal
+    return _parse_general(cell, fmt)
+
+
+def amount_text(cell: object, fmt: NumberFormat = NumberFormat()) -> str | None:
+    """``format_amount(parse_amount(cell, fmt))``, or ``None`` for a blank cell: the exact amount as
+    the plain text the database stores, refused alike. Cheaper for the common cells: plain digits
+    in text, and binary floats."""
+    return amount_reader(fmt)(cell)
+
+
+def amount_reader(fmt: NumberFormat = NumberFormat()) -> Callable[[object], str | None]:
+    """``amount_text`` for one format, as a function an import calls once per cell.
+
+    Fast paths, each giving exactly what the general rules give (tests/unit/test_numbers.py holds
+    them to it): text that is nothing but optional ``-``, ASCII digits and at most one decimal
+    separator (no grouping, no spaces, no currency, at most 20 + 18 digits); floats, whose
+    15-significant-digit form without an exponent is already canonical; plain ints. Every other
+    cell goes through ``parse_amount``.
+    """
+    plain_text = _PLAIN_TEXT[fmt.decimal]
+    canonical = PLAIN_AMOUNT.fullmatch if fmt.decimal == "." else None
+
+    def read(cell: object) -> str | None:
+        kind = cell.__class__
+        if kind is str:
+            if canonical is not None and canonical(cell):  # type: ignore[arg-type]
+                return cell  # type: ignore[return-value]
+            text = plain_text(cell)  # type: ignore[arg-type]
+            if text is not None:
+                return text
+        elif kind is float:
+            # "g" drops trailing zeros and the point itself; without an exponent the value is
+            # below 1e15 and above 1e-5, so within 20 integer digits and 18 places.
+            text = format(cell, ".15g")
+            if "e" not in text and "n" not in text:  # inf and nan hold an "n"
+                return "0" if text == "-0" else text
+        elif cell is None:
+            return None
+        elif kind is int and -_INT_LIMIT < cell < _INT_LIMIT:  # type: ignore[operator]
+            return str(cell)
+        value = _parse_general(cell, fmt)
+        return None if value is None else format_amount(value)
+
+    return read
+
+
+_INT_LIMIT = 10**MAX_INTEGER_DIGITS
+
+PLAIN_AMOUNT = re.compile("-?(?:[1-9][0-9]{0,19}|0(?=[.]))(?:[.][0-9]{0,17}[1-9])?|0")
+"""Text that already is an amount in its canonical form (what ``format_amount`` writes) and within
+SegDesk's limits: no leading zeros, no trailing zeros after the point, no "-0", at most 20 digits
+before the point and 18 after. Under a format whose decimal separator is ".", such text is its
+own amount (``amount_text(text) == text``): the cheapest of the fast paths, a single match."""
+
+
+def _plain_text_reader(decimal: str) -> Callable[[str], str | None]:
+    """For ``decimal``: a function from text to its canonical amount text, or None when the text
+    is not a plain number (an optional ``-``, 1 to 20 ASCII digits, optionally the decimal
+    separator and 1 to 18 digits), which the general rules then read or refuse."""
+    match = re.compile(f"(-?)([0-9]{{1,20}})(?:{re.escape(decimal)}([0-9]{{1,18}}))?").fullmatch
+
+    def plain_text(text: str) -> str | None:
+        found = match(text)
+        if found is None:
+            return None
+        sign, whole, fraction = found.groups()
+        whole = whole.lstrip("0")
+        if fraction is not None:
+            fraction = fraction.rstrip("0")
+            if fraction:
+                return f"{sign}{whole or '0'}.{fraction}"
+        if not whole:
+            return "0"
+        return sign + whole
+
+    return plain_text
+
+
+_PLAIN_TEXT = {sep: _plain_text_reader(sep) for sep in (".", ",")}
+
+
+def _parse_general(cell: object, fmt: NumberFormat) -> Decimal | None:
+    """``parse_amount`` by the full rules, for any cell."""
     if cell is None:
         return None
     # bool before int: True is an int to Python, but a TRUE cell is no balance.

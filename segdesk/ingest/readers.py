@@ -22,12 +22,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import pickle
 import posixpath
 import re
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -40,10 +44,14 @@ __all__ = [
     "ErrorValue",
     "FormulaWithoutValue",
     "ReadError",
+    "RereadNeeded",
     "Row",
+    "RowStream",
     "Table",
     "decode_text",
     "detect_delimiter",
+    "float_text",
+    "open_rows",
     "read_table",
     "run_sheet_worker",
     "sheet_names",
@@ -100,6 +108,69 @@ class ReadError(Exception):
     """The file cannot be read; str(e) is one line for a person, naming the file (and sheet)."""
 
 
+class RereadNeeded(Exception):
+    """Ends a `RowStream` opened with ``marks_first=False`` whose sheet turned out to hold formula
+    cells without a saved value or error cells. The rows already given showed those cells as
+    calamine reads them (empty, "" or 0), so whatever was made of them must be thrown away and
+    the sheet read again with ``marks_first=True``."""
+
+
+class RowStream:
+    """The rows of one sheet or text file, handed over as they are read.
+
+    Iterate it once: (row number, cells, texts) in row order, entirely blank rows left out; row
+    numbers are as in `Row`. A cell that is None or "" is empty (CSV cells stay the csv module's
+    strings, in a list). ``texts`` is None, or (with ``float_texts``) a tuple giving for each
+    float cell its `float_text`, worked out in the reader process while this one is busy. A `ReadError` can come at any point of the iteration (a CSV line that is
+    not valid CSV, a reader process that fails). Close it when done, or use it in a ``with``: a
+    spreadsheet's reader process is stopped then.
+    """
+
+    def __init__(
+        self,
+        file_name: str,
+        head: Callable[[], tuple[str | None, int]],
+        rows: Iterator[tuple[int, Any, Any]],
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        self.file_name = file_name
+        self._head = head  # (sheet, rows hint), when first asked for: a sheet's reader may still be reading
+        self._known: tuple[str | None, int] | None = None
+        self._rows = rows
+        self._close = close
+
+    @property
+    def sheet(self) -> str | None:
+        """The sheet's name (None for a CSV/text file)."""
+        if self._known is None:
+            self._known = self._head()
+        return self._known[0]
+
+    @property
+    def rows_hint(self) -> int:
+        """About how many rows there are, for progress."""
+        if self._known is None:
+            self._known = self._head()
+        return self._known[1]
+
+    def __iter__(self) -> Iterator[tuple[int, Any, Any]]:
+        return self._rows
+
+    def close(self) -> None:
+        close_rows = getattr(self._rows, "close", None)
+        if close_rows is not None:
+            close_rows()
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+    def __enter__(self) -> RowStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 TEXT_SUFFIXES = {".csv", ".txt"}
 
@@ -127,7 +198,13 @@ def sheet_names(path: Path) -> list[str]:
         return []
     kind, use_path = _sniff_workbook(path, suffix)
     # An .xls is parsed whole when it is opened, so listing its sheets needs the usual memory.
-    reply = _run_worker(path, {"op": "names", "kind": kind, "use_path": use_path, "max_cells": 20_000_000})
+    worker = _Worker(path, {"op": "names", "kind": kind, "use_path": use_path, "max_cells": 20_000_000})
+    try:
+        reply = worker.message()
+    finally:
+        worker.close()
+    if not isinstance(reply, dict) or not isinstance(reply.get("names"), list):
+        raise ReadError(f"{path.name}: the spreadsheet reader gave an unreadable answer")
     names: list[str] = reply["names"]
     return names
 
@@ -145,18 +222,43 @@ def read_table(
     `encoding` and `delimiter` apply to CSV/text only. A sheet, or a text file, with more than
     `max_cells` cells is refused before its rows are built.
     """
+    with open_rows(path, sheet=sheet, encoding=encoding, delimiter=delimiter, max_cells=max_cells) as stream:
+        if stream.sheet is None:
+            rows = [Row(number, tuple(None if cell == "" else cell for cell in cells)) for number, cells, _ in stream]
+        else:
+            rows = [Row(number, cells) for number, cells, _ in stream]
+    return Table(file_name=stream.file_name, sheet=stream.sheet, rows=rows)
+
+
+def open_rows(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_cells: int = 20_000_000,
+    data: bytes | None = None,
+    marks_first: bool = True,
+    float_texts: bool = False,
+) -> RowStream:
+    """`read_table`'s rows as a `RowStream`, so a large file is never held as rows all at once.
+
+    `data`: the file's bytes when the caller has read them already (CSV/text; a spreadsheet is
+    read by its reader process from `path`). With ``marks_first=False`` a spreadsheet's rows start
+    coming before its formula and error cells are looked up (that look-up then runs while the rows
+    are used); should it find any, the iteration ends in `RereadNeeded`. With ``float_texts`` each
+    row comes with the `float_text` of its float cells.
+    """
     path = Path(path)
     suffix = _check_file(path)
     if suffix in TEXT_SUFFIXES:
         if sheet is not None:
             raise ReadError(f"{path.name}: a CSV/text file has no sheets (sheet '{sheet}' was asked for)")
-        return _read_text(path, encoding=encoding, delimiter=delimiter, max_cells=max_cells)
+        return _text_rows(path, encoding=encoding, delimiter=delimiter, max_cells=max_cells, data=data)
     kind, use_path = _sniff_workbook(path, suffix)
-    reply = _run_worker(
-        path,
-        {"op": "read", "kind": kind, "use_path": use_path, "sheet": sheet, "max_cells": max_cells},
-    )
-    return _table_from_reply(path.name, reply)
+    request = {"op": "read", "kind": kind, "use_path": use_path, "sheet": sheet, "max_cells": max_cells,
+               "marks_first": marks_first, "float_texts": float_texts}
+    return _sheet_rows(path, request)
 
 
 def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -266,15 +368,16 @@ def _check_file(path: Path) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_text(path: Path, *, encoding: str | None, delimiter: str | None, max_cells: int) -> Table:
+def _text_rows(
+    path: Path, *, encoding: str | None, delimiter: str | None, max_cells: int, data: bytes | None
+) -> RowStream:
     name = path.name
     try:
-        if path.stat().st_size > MAX_TEXT_BYTES:
-            raise ReadError(
-                f"{name}: the file is too large to import "
-                f"({path.stat().st_size:,} bytes; the limit is {MAX_TEXT_BYTES:,})"
-            )
-        data = path.read_bytes()
+        size = len(data) if data is not None else path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            raise ReadError(f"{name}: the file is too large to import ({size:,} bytes; the limit is {MAX_TEXT_BYTES:,})")
+        if data is None:
+            data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
     try:
@@ -294,11 +397,15 @@ def _read_text(path: Path, *, encoding: str | None, delimiter: str | None, max_c
         raise ReadError(
             f"{name}: the delimiter must be one character other than a quote or newline, not {delimiter!r}"
         )
+    lines = text.count("\n") or text.count("\r")
+    return RowStream(name, lambda: (None, lines + 1), _csv_records(name, text, delimiter, max_cells))
 
-    rows: list[Row] = []
-    cells_seen = 0
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+def _csv_records(name: str, text: str, delimiter: str, max_cells: int) -> Iterator[tuple[int, list[str], None]]:
+    """(physical line the record starts on, fields) of each record that is not entirely empty."""
+    reader = csv.reader(_text_lines(text), delimiter=delimiter)
     line_before = 0  # physical lines consumed before the current record
+    cells_seen = 0
     try:
         for record in reader:
             start = line_before + 1
@@ -306,12 +413,35 @@ def _read_text(path: Path, *, encoding: str | None, delimiter: str | None, max_c
             cells_seen += len(record)
             if cells_seen > max_cells:
                 raise ReadError(f"{name}: the file has more than {max_cells:,} cells, the import limit")
-            cells = tuple(field if field != "" else None for field in record)
-            if any(cell is not None for cell in cells):
-                rows.append(Row(start, cells))
+            if any(record):
+                yield start, record, None
     except csv.Error as exc:
         raise ReadError(f"{name}: line {reader.line_num}: not valid CSV ({exc})") from None
-    return Table(file_name=name, sheet=None, rows=rows)
+
+
+_TEXT_BLOCK = 1 << 20
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """The lines of `text` exactly as ``io.StringIO(text, newline="")`` gives them, a block of about
+    a megabyte at a time: while it is read, a StringIO holds four bytes per character, which for a
+    whole large file is several times its size. Blocks end just after a "\\n", where StringIO ends
+    a line too (a file with no "\\n" at all is one block)."""
+
+    def blocks() -> Iterator[io.StringIO]:
+        start, end = 0, len(text)
+        while start < end:
+            stop = end
+            if start + _TEXT_BLOCK < end:
+                cut = text.rfind("\n", start, start + _TEXT_BLOCK)
+                if cut < 0:
+                    cut = text.find("\n", start + _TEXT_BLOCK)  # one very long line: to its end
+                if cut >= 0:
+                    stop = cut + 1
+            yield io.StringIO(text[start:stop], newline="")
+            start = stop
+
+    return itertools.chain.from_iterable(blocks())
 
 
 def _decode_strict(data: bytes, codec: str, *, stated: str | None = None) -> str:
@@ -482,50 +612,114 @@ def _worker_command() -> list[str]:
     return [sys.executable, "-c", _WORKER_BOOT, str(Path(__file__).resolve())]
 
 
-def _run_worker(path: Path, request: dict[str, Any]) -> dict[str, Any]:
-    name = path.name
-    request = {**request, "path": str(path.resolve())}
-    env = {**os.environ, "RUST_BACKTRACE": "0"}  # a Rust panic/abort leaves one short line
-    try:
-        timeout = _worker_timeout(path.stat().st_size)
-        done = subprocess.run(
-            _worker_command(),
-            input=pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL),
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console flash on Windows
-        )
-    except subprocess.TimeoutExpired:
-        raise ReadError(
-            f"{name}: not a readable spreadsheet (reading it took longer than {timeout:.0f} seconds; "
-            "the file is damaged or built to stall readers)"
-        ) from None
-    except OSError as exc:
-        raise ReadError(f"{name}: could not start the spreadsheet reader ({exc.strerror or exc})") from None
+class _Worker:
+    """One run of the worker process; its messages are read one at a time, as it writes them.
 
-    if done.returncode == 0:
+    A message is one pickle: a dict (a head, an end, or {"status": "refused", ...}) or a list of
+    rows. The time limit counts only the time spent waiting for the worker, not the time the
+    caller spends on the rows between two messages (while the worker waits on the full pipe).
+    """
+
+    def __init__(self, path: Path, request: dict[str, Any]) -> None:
+        self.name = path.name
+        self.sheet = request.get("sheet")
+        env = {**os.environ, "RUST_BACKTRACE": "0"}  # a Rust panic/abort leaves one short line
         try:
-            reply = _read_reply(done.stdout)
-        except Exception as exc:  # a reply we cannot trust is a failed read, never a crash
-            raise ReadError(f"{name}: the spreadsheet reader gave an unreadable answer ({exc})") from None
-        if isinstance(reply, dict) and reply.get("status") == "ok":
-            return reply
-        if isinstance(reply, dict) and reply.get("status") == "refused":
-            raise ReadError(f"{name}{_sheet_part(reply.get('sheet'))}: {reply['message']}")
-        raise ReadError(f"{name}: the spreadsheet reader gave an unreadable answer")
+            self.timeout = _worker_timeout(path.stat().st_size)
+            request = {**request, "path": str(path.resolve())}
+        except OSError as exc:
+            raise ReadError(f"{self.name}: cannot read the file ({exc.strerror or exc})") from None
+        self.stderr = tempfile.TemporaryFile()  # a file, not a pipe: nothing can block on it
+        try:
+            self.proc = subprocess.Popen(
+                _worker_command(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                env=env,
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console flash on Windows
+            )
+        except OSError as exc:
+            self.stderr.close()
+            raise ReadError(f"{self.name}: could not start the spreadsheet reader ({exc.strerror or exc})") from None
+        self.waited = 0.0
+        self.waiting_since: float | None = time.monotonic()
+        self.timed_out = False
+        self.closed = False
+        self._stop = threading.Event()
+        threading.Thread(target=self._watch, name="sheet-reader-watchdog", daemon=True).start()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdout = self.proc.stdout
+        try:
+            self.proc.stdin.write(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+            self.proc.stdin.close()
+        except OSError:
+            pass  # the worker is gone already; why is read from its exit status below
 
-    stderr = done.stderr.decode("utf-8", "replace")
-    if "memory allocation" in stderr or "MemoryError" in stderr or "Cannot allocate memory" in stderr:
-        reason = "reading it needs more memory than allowed: it claims far more cells than a statement has"
-    else:
-        last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
-        reason = f"the reader stopped unexpectedly: {last[:200]}" if last else (
-            f"the reader stopped unexpectedly (exit status {done.returncode})"
-        )
-    sheet = request.get("sheet")
-    raise ReadError(f"{name}{_sheet_part(sheet)}: not a readable spreadsheet ({reason})")
+    def _watch(self) -> None:
+        step = min(0.05, max(self.timeout / 4, 0.001))
+        while not self._stop.wait(step):
+            since = self.waiting_since
+            waited = self.waited + (time.monotonic() - since if since is not None else 0.0)
+            if waited > self.timeout:
+                self.timed_out = True
+                self.proc.kill()
+                return
+
+    def message(self) -> Any:  # noqa: ANN401 - a dict or a list of rows
+        if self.waiting_since is None:
+            self.waiting_since = time.monotonic()
+        try:
+            message = _SafeUnpickler(self.stdout).load()
+        except Exception:  # a reply we cannot trust is a failed read, never a crash
+            raise self._failure() from None
+        finally:
+            if self.waiting_since is not None:
+                self.waited += time.monotonic() - self.waiting_since
+            self.waiting_since = None
+        if isinstance(message, dict):
+            if message.get("status") == "refused":
+                raise ReadError(f"{self.name}{_sheet_part(message.get('sheet'))}: {message.get('message')}")
+            if message.get("status") != "ok":
+                raise ReadError(f"{self.name}: the spreadsheet reader gave an unreadable answer")
+        elif not isinstance(message, list):
+            raise ReadError(f"{self.name}: the spreadsheet reader gave an unreadable answer")
+        return message
+
+    def _failure(self) -> ReadError:
+        try:
+            returncode = self.proc.wait(timeout=5)  # it has closed its output: it is ending
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            returncode = self.proc.wait()
+        if self.timed_out:
+            return ReadError(
+                f"{self.name}: not a readable spreadsheet (reading it took longer than {self.timeout:.0f} seconds; "
+                "the file is damaged or built to stall readers)"
+            )
+        if returncode == 0:
+            return ReadError(f"{self.name}: the spreadsheet reader gave an unreadable answer")
+        self.stderr.seek(0)
+        stderr = self.stderr.read(1 << 20).decode("utf-8", "replace")
+        if "memory allocation" in stderr or "MemoryError" in stderr or "Cannot allocate memory" in stderr:
+            reason = "reading it needs more memory than allowed: it claims far more cells than a statement has"
+        else:
+            last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+            reason = f"the reader stopped unexpectedly: {last[:200]}" if last else (
+                f"the reader stopped unexpectedly (exit status {returncode})"
+            )
+        return ReadError(f"{self.name}{_sheet_part(self.sheet)}: not a readable spreadsheet ({reason})")
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._stop.set()
+        if self.proc.poll() is None:
+            self.proc.kill()  # done with it, or stopped early: either way it has nothing more to say
+        self.proc.wait()
+        self.stdout.close()
+        self.stderr.close()
 
 
 def _sheet_part(sheet: object) -> str:
@@ -535,29 +729,82 @@ def _sheet_part(sheet: object) -> str:
 REPLY_CHUNK_ROWS = 2000
 
 
-def _read_reply(data: bytes) -> Any:
-    """The worker's reply: a head, then its rows in chunks, then None. Unpickling it as one piece
-    would hold the interpreter lock for the whole sheet (over 100 ms at 100k rows) and freeze the
-    window while an import runs in the background; chunk by chunk, other threads run in between."""
-    stream = io.BytesIO(data)
-    reply = _SafeUnpickler(stream).load()
-    if isinstance(reply, dict) and reply.get("status") == "ok" and reply.get("rows") is None and "chunks" in reply:
-        rows: list[Any] = []
-        while (chunk := _SafeUnpickler(stream).load()) is not None:
-            rows.extend(chunk)
-        reply["rows"] = rows
-    return reply
+def _sheet_rows(path: Path, request: dict[str, Any]) -> RowStream:
+    """The rows of one sheet as the worker sends them: a head (the sheet's name, its height, and
+    the formula and error cells found before the rows; read when first needed, so the caller can
+    do other work while calamine reads), lists of REPLY_CHUNK_ROWS rows, then an end. Unpickling
+    chunk by chunk lets other threads run in between: one 100k-row unpickle would hold the
+    interpreter lock for over 100 ms and freeze the window while an import runs in the background.
+
+    With ``marks_first`` off, a second worker looks up the formula and error cells meanwhile (it
+    reads the file's XML, not its cells, and mostly while the first one is busy in calamine, which
+    holds its interpreter lock throughout), and its answer is awaited at the end of the rows.
+    """
+    worker = _Worker(path, request)
+    looker = None
+    if not request.get("marks_first", True) and request["kind"] in _MARK_SCANS:
+        try:
+            looker = _Worker(path, {**request, "op": "marks"})
+        except BaseException:
+            worker.close()
+            raise
+    head: dict[str, Any] = {}
+
+    def close() -> None:
+        worker.close()
+        if looker is not None:
+            looker.close()
+
+    def read_head() -> tuple[str | None, int]:
+        if not head:
+            try:
+                message = worker.message()
+                if not isinstance(message, dict) or not isinstance(message.get("sheet"), str):
+                    raise ReadError(f"{path.name}: the spreadsheet reader gave an unreadable answer")
+            except BaseException:
+                close()
+                raise
+            head.update(message)
+        return head["sheet"], int(head.get("rows") or 0)
+
+    def rows() -> Iterator[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]]:
+        try:
+            read_head()
+            by_row = _marks_by_row(head.get("marks") or {})
+            while True:
+                message = worker.message()
+                if isinstance(message, dict):
+                    break
+                if not by_row:
+                    yield from message
+                    continue
+                for number, cells, texts in message:
+                    if number in by_row:
+                        # A mark replaces whatever calamine read there ("" or 0 for an error cell).
+                        filled = list(cells)
+                        for col, value in by_row[number].items():
+                            filled.extend([None] * (col + 1 - len(filled)))
+                            filled[col] = value
+                        cells = tuple(filled)
+                    yield number, cells, texts
+            worker.close()
+            if looker is not None:
+                found = looker.message()
+                if not isinstance(found, dict) or found.get("marks"):
+                    raise RereadNeeded(f"{path.name}: formula or error cells found; read it again")
+        finally:
+            close()
+
+    return RowStream(path.name, read_head, rows(), close)
 
 
-def _write_reply(out: Any, reply: dict[str, Any]) -> None:  # noqa: ANN401 - a binary stream
-    rows = reply.get("rows") if reply.get("status") == "ok" else None
-    if rows is None:
-        out.write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
-        return
-    out.write(pickle.dumps({**reply, "rows": None, "chunks": True}, protocol=pickle.HIGHEST_PROTOCOL))
-    for start in range(0, len(rows), REPLY_CHUNK_ROWS):
-        out.write(pickle.dumps(rows[start:start + REPLY_CHUNK_ROWS], protocol=pickle.HIGHEST_PROTOCOL))
-    out.write(pickle.dumps(None, protocol=pickle.HIGHEST_PROTOCOL))
+def _marks_by_row(marks: dict[tuple[int, int], tuple[str, str]]) -> dict[int, dict[int, object]]:
+    # The worker sends formula and error cells apart, as (kind, text), so that its reply holds
+    # builtin types only; it has already added (empty) rows for marks in rows calamine dropped.
+    by_row: dict[int, dict[int, object]] = {}
+    for (number, col), (kind, text) in marks.items():
+        by_row.setdefault(number, {})[col] = ErrorValue(text) if kind == "error" else FormulaWithoutValue(text)
+    return by_row
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -570,27 +817,6 @@ class _SafeUnpickler(pickle.Unpickler):
         if (module, name) in self._ALLOWED:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"unexpected type {module}.{name}")
-
-
-def _table_from_reply(file_name: str, reply: dict[str, Any]) -> Table:
-    rows: list[tuple[int, tuple[object, ...]]] = reply["rows"]
-    # The worker sends formula and error cells apart, as (kind, text), so that its reply holds
-    # builtin types only; it has already added (empty) rows for marks in rows calamine dropped.
-    # A mark replaces whatever calamine read there ("" or 0 for an error cell).
-    marks: dict[tuple[int, int], tuple[str, str]] = reply["marks"]
-    by_row: dict[int, dict[int, object]] = {}
-    for (number, col), (kind, text) in marks.items():
-        by_row.setdefault(number, {})[col] = ErrorValue(text) if kind == "error" else FormulaWithoutValue(text)
-    table_rows: list[Row] = []
-    for number, cells in rows:
-        if number in by_row:
-            filled = list(cells)
-            for col, value in by_row[number].items():
-                filled.extend([None] * (col + 1 - len(filled)))
-                filled[col] = value
-            cells = tuple(filled)
-        table_rows.append(Row(number, cells))
-    return Table(file_name=file_name, sheet=reply["sheet"], rows=table_rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,7 +833,8 @@ class _Refusal(Exception):
 
 
 def run_sheet_worker() -> None:
-    """Entry point of the worker process: a pickled request on stdin, a pickled reply on stdout.
+    """Entry point of the worker process: a pickled request on stdin, pickled messages on stdout
+    (see `_sheet_rows`).
 
     Not for use in the application's own process: this is where calamine is allowed to crash.
     """
@@ -617,25 +844,41 @@ def run_sheet_worker() -> None:
         soft=_MEM_BASE + _MEM_PER_CELL_PARSE * max_cells,
         hard=_MEM_BASE + _MEM_PER_CELL_BUILD * max_cells,
     )
+    out = sys.stdout.buffer
+    _widen_pipe(out)
+
+    def send(message: object) -> None:
+        out.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        out.flush()
+
     try:
-        reply = _worker_handle(request)
+        _worker_handle(request, send)
     except _Refusal as exc:
-        reply = {"status": "refused", "message": str(exc), "sheet": exc.sheet}
+        send({"status": "refused", "message": str(exc), "sheet": exc.sheet})
     except MemoryError:
-        reply = {
+        send({
             "status": "refused",
             "message": "not a readable spreadsheet (reading it needs more memory than allowed: "
             "it claims far more cells than a statement has)",
             "sheet": request.get("sheet"),
-        }
+        })
     except BaseException as exc:  # noqa: BLE001 - includes pyo3's PanicException (a BaseException)
-        reply = {
+        send({
             "status": "refused",
             "message": f"not a readable spreadsheet ({_short(exc)})",
             "sheet": request.get("sheet"),
-        }
-    _write_reply(sys.stdout.buffer, reply)
-    sys.stdout.buffer.flush()
+        })
+
+
+def _widen_pipe(out: Any) -> None:  # noqa: ANN401 - a binary stream
+    """Let the pipe to the parent hold about a megabyte (Linux; elsewhere nothing happens), so
+    this process can run a few chunks ahead instead of waiting on each in turn."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(out.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass
 
 
 def _limit_memory(*, soft: int, hard: int) -> None:
@@ -675,7 +918,7 @@ def _calamine_reason(exc: BaseException) -> str:
     return reason
 
 
-def _worker_handle(request: dict[str, Any]) -> dict[str, Any]:
+def _worker_handle(request: dict[str, Any], send: Callable[[object], None]) -> None:
     import python_calamine as pc
 
     path = request["path"]
@@ -699,7 +942,8 @@ def _worker_handle(request: dict[str, Any]) -> dict[str, Any]:
         metadata = workbook.sheets_metadata
         names = [m.name for m in metadata]
         if request["op"] == "names":
-            return {"status": "ok", "names": names}
+            send({"status": "ok", "names": names})
+            return
 
         wanted: str | None = request["sheet"]
         if wanted is None:
@@ -712,6 +956,11 @@ def _worker_handle(request: dict[str, Any]) -> dict[str, Any]:
             raise _Refusal(f"sheet '{wanted}' not found (sheets: {available})")
         if any(m.name == wanted and m.typ == pc.SheetTypeEnum.ChartSheet for m in metadata):
             raise _Refusal("this sheet is a chart, not a table of cells", wanted)
+        scan = _MARK_SCANS.get(request["kind"])
+        max_cells = int(request["max_cells"])
+        if request["op"] == "marks":  # only the look-up (see `_sheet_rows`); calamine reads nothing
+            send({"status": "ok", "sheet": wanted, "marks": _find_marks(scan, path, wanted, max_cells) if scan else {}})
+            return
 
         try:
             sheet = workbook.get_sheet_by_name(wanted)
@@ -722,7 +971,6 @@ def _worker_handle(request: dict[str, Any]) -> dict[str, Any]:
         except (pc.CalamineError, OSError, ValueError) as exc:
             raise _Refusal(f"not a readable spreadsheet ({_calamine_reason(exc)})", wanted) from None
 
-        max_cells = int(request["max_cells"])
         _check_cells(height, width, max_cells, wanted)
         _raise_memory_limit()
 
@@ -733,31 +981,85 @@ def _worker_handle(request: dict[str, Any]) -> dict[str, Any]:
         # an error result) into "", like blanks, and finding them would need a reader for the
         # OLE container and BIFF8 records. A FORMULA record always holds a result, which
         # calamine reads; a writer that stored a placeholder there cannot be told apart.
-        marks: dict[tuple[int, int], tuple[str, str]] = {}
-        scan = _MARK_SCANS.get(request["kind"])
-        if scan is not None:
-            try:
-                marks = scan(path, wanted, max_cells)
-            except _Refusal as exc:
-                raise _Refusal(str(exc), wanted) from None
-            except (zipfile.BadZipFile, OSError, ValueError, KeyError, SyntaxError) as exc:
-                # defusedxml's refusals and expat's ParseError are ValueError/SyntaxError kinds
-                raise _Refusal(f"not a readable spreadsheet ({_short(exc)})", wanted) from None
+        # With marks_first off, another worker does the look-up meanwhile (see `_sheet_rows`).
+        marks_first = request.get("marks_first", True)
+        marks = _find_marks(scan, path, wanted, max_cells) if scan is not None and marks_first else {}
 
         values: list[Any] = sheet.to_python() if start is not None else []
         del sheet
+    # Blank cells stay "" only where no marks are applied (those look for None).
+    rows = _rows_of(values, start, bool(request.get("float_texts")), blanks_as_none=bool(marks_first))
+    if marks:
+        listed, marks = _apply_marks(list(rows), marks, height, width, max_cells, wanted)
+        rows = iter(listed)
+    send({"status": "ok", "sheet": wanted, "rows": height, "marks": marks})
+    chunk: list[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == REPLY_CHUNK_ROWS:
+            send(chunk)
+            chunk = []
+    if chunk:
+        send(chunk)
+    del chunk
+    send({"status": "ok", "end": True})
+
+
+def _find_marks(
+    scan: Callable[[str, str, int], dict[tuple[int, int], tuple[str, str]]], path: str, sheet: str, max_cells: int
+) -> dict[tuple[int, int], tuple[str, str]]:
+    try:
+        return scan(path, sheet, max_cells)
+    except _Refusal as exc:
+        raise _Refusal(str(exc), sheet) from None
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, SyntaxError) as exc:
+        # defusedxml's refusals and expat's ParseError are ValueError/SyntaxError kinds
+        raise _Refusal(f"not a readable spreadsheet ({_short(exc)})", sheet) from None
+
+
+def _rows_of(
+    values: list[Any], start: tuple[int, int] | None, float_texts: bool, blanks_as_none: bool
+) -> Iterator[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]]:
+    """calamine's rows as (row number, cells, texts), blank rows left out; each row of `values` is
+    freed as it is taken. An empty cell is None, or left as calamine's "" unless `blanks_as_none`
+    (it is empty all the same, and the rows go out faster). texts: see `RowStream`."""
     row0, col0 = start if start is not None else (0, 0)
     pad = (None,) * col0
-    rows: list[tuple[int, tuple[object, ...]]] = []
     for i, raw in enumerate(values):
-        values[i] = None  # free calamine's row as we go
-        cells = pad + tuple(None if value == "" else value for value in raw)
-        if any(cell is not None for cell in cells):
-            rows.append((row0 + i + 1, cells))
+        values[i] = None
+        if raw.count("") == len(raw):
+            continue
+        if blanks_as_none:
+            cells = tuple([None if value == "" else value for value in raw])
+            if cells.count(None) == len(cells):
+                continue
+        else:
+            cells = tuple(raw)
+        if col0:
+            cells = pad + cells
+        texts = None
+        if float_texts:
+            for value in cells:
+                if value.__class__ is float:
+                    # float_text, inline: this runs for every number of a sheet
+                    texts = tuple([
+                        (text if "e" not in text and "n" not in text and text != "-0" else None)
+                        if cell.__class__ is float and (text := format(cell, ".15g")) else None
+                        for cell in cells
+                    ])
+                    break
+        yield row0 + i + 1, cells, texts
 
-    if marks:
-        rows, marks = _apply_marks(rows, marks, height, width, max_cells, wanted)
-    return {"status": "ok", "sheet": wanted, "rows": rows, "marks": marks}
+
+def float_text(value: float) -> str | None:
+    """``value`` at Excel's 15 significant digits, in plain notation, exactly as
+    `numbers.amount_text` reads the float (SPEC.md: spreadsheet floats are taken at 15 digits);
+    None where that needs an exponent, or for inf and nan. The worker process works these out
+    beside the importing one: formatting floats is a large share of reading a spreadsheet."""
+    text = format(value, ".15g")
+    if "e" in text or "n" in text:
+        return None
+    return "0" if text == "-0" else text
 
 
 def _check_cells(height: int, width: int, max_cells: int, sheet: str) -> None:
@@ -770,20 +1072,20 @@ def _check_cells(height: int, width: int, max_cells: int, sheet: str) -> None:
 
 
 def _apply_marks(
-    rows: list[tuple[int, tuple[object, ...]]],
+    rows: list[tuple[int, tuple[object, ...], Any]],
     marks: dict[tuple[int, int], tuple[str, str]],
     height: int,
     width: int,
     max_cells: int,
     sheet: str,
-) -> tuple[list[tuple[int, tuple[object, ...]]], dict[tuple[int, int], tuple[str, str]]]:
+) -> tuple[list[tuple[int, tuple[object, ...], Any]], dict[tuple[int, int], tuple[str, str]]]:
     """The marks that stand, and the rows with an (empty) row added wherever calamine dropped
     one holding a mark. An error mark always stands: calamine's "" or 0 there is not the cell's
     value. A formula mark stands only where calamine read nothing: a value it did read is the
     cached result, which wins."""
-    extra_rows = {r for r, _ in marks} - {n for n, _ in rows}
+    extra_rows = {r for r, _ in marks} - {n for n, _, _ in rows}
     _check_cells(height + len(extra_rows), max(width, max(c for _, c in marks) + 1), max_cells, sheet)
-    cells_of = dict(rows)
+    cells_of = {number: cells for number, cells, _ in rows}
     standing: dict[tuple[int, int], tuple[str, str]] = {}
     added = False
     for (number, col), (kind, text) in marks.items():
@@ -793,7 +1095,7 @@ def _apply_marks(
         standing[(number, col)] = (kind, text)
         if cells is None:
             cells_of[number] = ()
-            rows.append((number, ()))
+            rows.append((number, (), None))
             added = True
     if added:
         rows.sort(key=lambda item: item[0])
@@ -886,11 +1188,17 @@ def _xlsx_sheet_part(zf: zipfile.ZipFile, sheet: str) -> str | None:
 
 
 def _part_needs_scan(zf: zipfile.ZipFile, part: str, pattern: re.Pattern[bytes]) -> bool:
-    """Whether `pattern` occurs in the part: a byte search, far cheaper than parsing the XML."""
+    """Whether `pattern` occurs in the part: a byte search, far cheaper than parsing the XML.
+
+    The pattern is only tried on a piece holding one of its hints (substrings every match
+    contains): a plain substring search is many times faster than the pattern on XML, where
+    almost every "<" starts a try."""
+    hints = _SCAN_HINTS[pattern]
     overlap = b""
     with zf.open(part) as stream:
         while chunk := stream.read(1 << 20):
-            if pattern.search(overlap + chunk):
+            piece = overlap + chunk
+            if any(hint in piece for hint in hints) and pattern.search(piece):
                 return True
             overlap = chunk[-64:]
     return False
@@ -1007,6 +1315,13 @@ _ODS_VALUES = tuple(
 )
 # content.xml needs the slow scan only if some cell has a formula or an error result.
 _ODS_NEEDS_SCAN = re.compile(rb"table:formula\s*=|value-type\s*=\s*[\"']error[\"']")
+# Substrings that every match of each pattern holds (see `_part_needs_scan`): an .xlsx formula
+# element is "<f" or, with a namespace prefix, ":f"; an error cell's type starts with a quote
+# and "e"; an .ods formula or error cell names its attribute.
+_SCAN_HINTS = {
+    _NEEDS_SCAN: (b"<f", b":f", b'"e', b"'e"),
+    _ODS_NEEDS_SCAN: (b"table:formula", b"error"),
+}
 
 
 def _ods_marks(path: str, sheet: str, max_cells: int) -> dict[tuple[int, int], tuple[str, str]]:

@@ -33,12 +33,15 @@ def load_demo(db: Database, demo_dir: Path = DEMO_DIR) -> DemoLoad:
     if list_imports(db):
         return DemoLoad(False, [])
     manifest = tomllib.loads((demo_dir / "demo.toml").read_text(encoding="utf-8"))
+    # On a personal database the demo's changes are signed "demo"; on a shared PostgreSQL database
+    # everyone acts as their login, the demo included.
+    user = None if db.engine.dialect.name == "postgresql" else DEMO_USER
     if entity_name(db) is None:
-        set_entity_name(db, manifest["entity"], user=DEMO_USER)
-    import_chart(db, demo_dir / manifest["chart"], user=DEMO_USER)
+        set_entity_name(db, manifest["entity"], user=user)
+    import_chart(db, demo_dir / manifest["chart"], user=user)
     results = [
-        import_statement(db, demo_dir / item["file"], demo_dir / item["profile"], user=DEMO_USER)
+        import_statement(db, demo_dir / item["file"], demo_dir / item["profile"], user=user)
         for item in manifest["imports"]
     ]
     # Reconciled too, so the app opens on a day with something to look at.
-    return DemoLoad(True, results, reconcile(db, DEMO_DATE, user=DEMO_USER))
+    return DemoLoad(True, results, reconcile(db, DEMO_DATE, user=user))

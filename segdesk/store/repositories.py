@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from operator import itemgetter
 
 from sqlalchemy import case, func, insert, literal, select
@@ -91,11 +92,12 @@ def accounts_of_source(session: Session, source_id: int) -> dict[str, ExternalAc
 
 
 def live_statements_of_source(
-    session: Session, source_id: int, dates: set[dt.date]
+    session: Session, source_id: int, dates: set[dt.date], *, except_batch: int | None = None
 ) -> dict[tuple[int, dt.date], list[Statement]]:
-    """Unsuperseded statements of one source on the given dates, by (account id, date)."""
+    """Unsuperseded statements of one source on the given dates, by (account id, date); without
+    those of batch ``except_batch`` (an import's own, new statements)."""
     found: dict[tuple[int, dt.date], list[Statement]] = {}
-    rows = session.scalars(
+    query = (
         select(Statement)
         .join(ExternalAccount)
         .where(
@@ -104,6 +106,9 @@ def live_statements_of_source(
             Statement.superseded_by_id.is_(None),
         )
     )
+    if except_batch is not None:
+        query = query.where(Statement.batch_id != except_batch)
+    rows = session.scalars(query)
     for statement in rows:
         found.setdefault((statement.external_account_id, statement.as_of), []).append(statement)
     return found
@@ -324,3 +329,166 @@ def events_of_findings(session: Session, finding_ids: list[int]) -> dict[int, li
 
 def sign_offs(session: Session, run_id: int) -> dict[str, SignOff]:
     return {s.role: s for s in session.scalars(select(SignOff).where(SignOff.run_id == run_id))}
+
+
+# --- importing: bulk writes ------------------------------------------------------------------------
+# An import writes up to millions of rows in one transaction. On SQLite these go straight to the
+# driver (its executemany over plain tuples): the ORM's and Core's per-row parameter dicts and
+# type processing cost more than the whole rest of an import. Amounts arrive as our exact plain
+# text, which is exactly what the Money type stores on SQLite; elsewhere (PostgreSQL) they go
+# through Core as Decimals, made from that text, into NUMERIC.
+
+_MONEY_COLUMNS = frozenset({"quantity", "price", "value", "equity", "initial_margin", "maintenance_margin"})
+
+
+def _raw_sqlite_cursor(session: Session):  # type: ignore[no-untyped-def]
+    """The driver cursor of the session's connection (its transaction), or None when not SQLite."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    return session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _as_decimals(columns: tuple[str, ...], rows: list) -> list[dict]:  # type: ignore[type-arg]
+    from decimal import Decimal
+
+    money = [i for i, name in enumerate(columns) if name in _MONEY_COLUMNS]
+    found = []
+    for row in rows:
+        values = dict(zip(columns, row))
+        for i in money:
+            if row[i] is not None:
+                values[columns[i]] = Decimal(row[i])
+        found.append(values)
+    return found
+
+
+def insert_external_accounts(session: Session, source_id: int, accounts: list[str]) -> dict[str, int]:
+    """New external accounts of a source (no designation yet), in this order: their ids."""
+    cursor = _raw_sqlite_cursor(session)
+    if cursor is None:
+        created = [ExternalAccount(source_id=source_id, account=a, designation=None) for a in accounts]
+        session.add_all(created)
+        session.flush()
+        return {a.account: a.id for a in created}
+    try:
+        ids = {}
+        for account in accounts:
+            cursor.execute("INSERT INTO external_accounts (source_id, account) VALUES (?, ?)", (source_id, account))
+            ids[account] = cursor.lastrowid
+        return ids
+    finally:
+        cursor.close()
+
+
+def insert_statements(session: Session, batch_id: int, keys: list[tuple[int, dt.date]]) -> list[int]:
+    """New statements of a batch, one per (external account id, as-of date): their ids, in order."""
+    cursor = _raw_sqlite_cursor(session)
+    if cursor is None:
+        created = [Statement(batch_id=batch_id, external_account_id=a, as_of=d) for a, d in keys]
+        session.add_all(created)
+        session.flush()
+        return [s.id for s in created]
+    try:
+        ids = []
+        for account_id, as_of in keys:
+            cursor.execute(
+                "INSERT INTO statements (batch_id, external_account_id, as_of) VALUES (?, ?, ?)",
+                (batch_id, account_id, as_of.isoformat()),
+            )
+            ids.append(cursor.lastrowid)
+        return ids
+    finally:
+        cursor.close()
+
+
+def insert_statement_lines(
+    session: Session, columns: tuple[str, ...], rows: list, constants: dict[str, object] | None = None  # type: ignore[type-arg]
+) -> None:
+    """Store statement lines: ``rows`` are sequences of values for ``columns`` (names of
+    statement_lines columns; money as exact plain text); ``constants`` gives columns one value for
+    every row. Columns named in neither stay NULL."""
+    _insert_rows(session, StatementLine.__table__, columns, rows, constants)
+
+
+def insert_prices(session: Session, columns: tuple[str, ...], rows: list) -> None:  # type: ignore[type-arg]
+    """Store prices, as `insert_statement_lines` stores lines."""
+    _insert_rows(session, Price.__table__, columns, rows)
+
+
+# Rows per INSERT statement on SQLite: one statement of many rows costs SQLite (and the driver)
+# less than as many one-row statements. 100 rows of 12 columns stay far below SQLite's limits on
+# bound parameters and on the rows of a VALUES clause.
+_ROWS_PER_INSERT = 100
+
+
+def _insert_rows(  # type: ignore[no-untyped-def]
+    session: Session, table, columns: tuple[str, ...], rows: list, constants: dict[str, object] | None = None  # type: ignore[type-arg]
+) -> None:
+    if not rows:
+        return
+    constants = constants or {}
+    unknown = (set(columns) | set(constants)) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"no such columns in {table.name}: {sorted(unknown)}")
+    cursor = _raw_sqlite_cursor(session)
+    if cursor is None:
+        values = _as_decimals(columns, rows)
+        for name, value in constants.items():
+            for row in values:
+                row[name] = value
+        session.execute(insert(table), values)
+        return
+    dates = [i for i, name in enumerate(columns) if name == "as_of"]
+    if dates:  # stored as ISO text on SQLite, as SQLAlchemy's Date does
+        rows = [tuple(v.isoformat() if i in dates else v for i, v in enumerate(row)) for row in rows]
+    # A constant is written into the statement as an SQL literal rather than bound on every row;
+    # only text and integers, and text without NUL, which SQL text cannot hold.
+    literals = {}
+    for name, value in constants.items():
+        if isinstance(value, str) and "\x00" not in value:
+            literals[name] = "'" + value.replace("'", "''") + "'"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            literals[name] = str(int(value))
+        else:
+            raise ValueError(f"{name}: a constant must be text or an integer")
+    names = ", ".join([*columns, *literals])
+    one = "(" + ", ".join(["?"] * len(columns) + list(literals.values())) + ")"
+    width = len(columns)
+    whole = len(rows) - len(rows) % _ROWS_PER_INSERT
+    try:
+        if whole:
+            flat = list(itertools.chain.from_iterable(rows[:whole]))
+            step = width * _ROWS_PER_INSERT
+            cursor.executemany(
+                f"INSERT INTO {table.name} ({names}) VALUES {', '.join([one] * _ROWS_PER_INSERT)}",
+                [flat[i:i + step] for i in range(0, len(flat), step)],
+            )
+        if whole < len(rows):
+            cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES {one}", rows[whole:])
+    finally:
+        cursor.close()
+
+
+def set_sqlite_cache(session: Session, kibibytes: int) -> int | None:
+    """Set SQLite's page cache for this connection (PRAGMA cache_size, in KiB); the setting it had
+    (negative: KiB, positive: pages), to put back. None (and nothing done) on other databases."""
+    cursor = _raw_sqlite_cursor(session)
+    if cursor is None:
+        return None
+    try:
+        before = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {int(-abs(kibibytes)) if kibibytes else 0}")
+        return int(before)
+    finally:
+        cursor.close()
+
+
+def restore_sqlite_cache(session: Session, setting: int | None) -> None:
+    if setting is None:
+        return
+    cursor = _raw_sqlite_cursor(session)
+    if cursor is not None:
+        try:
+            cursor.execute(f"PRAGMA cache_size = {int(setting)}")
+        finally:
+            cursor.close()

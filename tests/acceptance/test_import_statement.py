@@ -111,3 +111,82 @@ def test_cancelling_stores_nothing(db, tmp_path):
                          user="jane", progress=progress)
     with db.reading() as session:
         assert repo.list_batches(session) == []
+
+
+# --- large files: stored as they are read, still all or nothing ----------------------------------
+
+BIG_PROFILE = """
+source = "Bench Custody"
+kind = "custodian"
+as_of = "2026-11-20"
+[columns]
+account = "Account"
+reference = "Ref"
+asset = "Asset"
+quantity = "Quantity"
+price = "Price"
+"""
+
+
+def write_big_csv(path, rows, bad_row=None):  # type: ignore[no-untyped-def]
+    lines = ["Account,Ref,Asset,Quantity,Price"]
+    for i in range(rows):
+        quantity = "12abc" if i == bad_row else f"{i}.{i % 7}0"
+        lines.append(f"{i % 700:07d}-01,C{i % 13},{'BTC' if i % 2 else 'USD'},{quantity},\"1,000.5\"")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_large_file_is_stored_whole_with_its_statements(db, tmp_path):
+    # More rows than are stored at a time, accounts interleaved: every line lands on its own
+    # account's statement, and a second file supersedes all of them.
+    profile = write_profile(tmp_path / "big.toml", BIG_PROFILE)
+    first = import_statement(db, write_big_csv(tmp_path / "big.csv", 25_000), profile, user="jane")
+    assert (first.rows, first.statements) == (25_000, 700)
+    lines = stored_lines(db, first.batch_id, "account", "reference", "asset", "quantity", "price", "sheet", "row")
+    assert len(lines) == 25_000
+    assert lines[0] == ("0000000-01", "C0", "USD", Decimal("0"), Decimal("1000.5"), None, 2)
+    assert lines[-1] == ("0000499-01", "C0", "BTC", Decimal("24999.2"), Decimal("1000.5"), None, 25_001)
+    assert all(account == f"{(row - 2) % 700:07d}-01" for account, *_, row in lines)
+    second = import_statement(db, write_big_csv(tmp_path / "again.csv", 1_400), profile, user="jane")
+    assert second.superseded == 700
+    with db.reading() as session:
+        assert repo.list_batches(session)[0].superseded_by_id == second.batch_id
+
+
+def test_a_bad_cell_at_the_end_of_a_large_file_stores_nothing(db, db_path, tmp_path):
+    # The rows before it were already written inside the transaction: it is rolled back whole.
+    before = settled_bytes(db, db_path)
+    with pytest.raises(InputError) as caught:
+        import_statement(db, write_big_csv(tmp_path / "big.csv", 30_000, bad_row=29_998),
+                         write_profile(tmp_path / "big.toml", BIG_PROFILE), user="jane")
+    assert caught.value.problems == ["big.csv, line 30000, column D (Quantity): '12abc': not a number"]
+    assert settled_bytes(db, db_path) == before
+
+
+def test_cancelling_half_way_through_a_large_file_stores_nothing(db, db_path, tmp_path):
+    before = settled_bytes(db, db_path)
+    progress = Progress()
+
+    def callback(done: int, total: int, stage: str) -> None:
+        if stage == "Reading rows" and done >= 20_000:
+            progress.cancel()
+
+    progress.callback = callback
+    with pytest.raises(Cancelled):
+        import_statement(db, write_big_csv(tmp_path / "big.csv", 30_000), write_profile(tmp_path / "big.toml", BIG_PROFILE),
+                         user="jane", progress=progress)
+    assert settled_bytes(db, db_path) == before
+
+
+def test_an_error_cell_outside_the_balances_is_read_again_and_the_file_imports(db, tmp_path):
+    # Error cells are looked up while the rows are stored; finding one, the import starts over
+    # with them marked. In a note row it refuses nothing.
+    from tests.unit.test_readers import patch_sheet_xml
+
+    statement = write_northbridge_statement(tmp_path / "nb.xlsx", extra_rows=[[None, "note", None, None, None, None]])
+    patch_sheet_xml(statement, {r'<c r="B13" t="inlineStr">.*?</c>': '<c r="B13" t="e"><v>#N/A</v></c>'})
+    result = import_statement(db, statement, write_profile(tmp_path / "nb.toml"), user="jane")
+    assert result.rows == 5
+    with db.reading() as session:
+        assert len(repo.list_batches(session)) == 1

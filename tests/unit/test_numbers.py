@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -431,3 +432,115 @@ def test_more_than_eighteen_places_is_always_refused(coefficient: int, places: i
     text = _render(Decimal(f"{coefficient}E-{places}"))
     with pytest.raises(CellValueError, match="more than 18 decimal places"):
         parse_amount(text)
+
+
+# --- the fast paths agree with the general rules ------------------------------------------------
+# amount_reader (what an import uses) and parse_amount take plain digits, floats and ints on a
+# fast path before the general rules; whatever the cell, they must give exactly what the general
+# rules give, and refuse exactly what they refuse, with the same reason.
+
+from segdesk.ingest.numbers import PLAIN_AMOUNT, _parse_general, amount_reader, amount_text  # noqa: E402
+from segdesk.ingest.readers import float_text  # noqa: E402
+
+FORMATS = [NumberFormat(), EUROPEAN, SWISS, NumberFormat(decimal=",", thousands=" "), NumberFormat(thousands="")]
+# Everything a number cell is made of, and some of what it must not hold.
+NUMBER_ALPHABET = "0123456789" * 3 + "-+.,'() $€eE" + NBSP + MINUS_SIGN + THIN_SPACE + "\u0663\u00b2" + "xU"
+
+
+def _general(cell: object, fmt: NumberFormat) -> tuple[str, str | None]:
+    try:
+        value = _parse_general(cell, fmt)
+    except CellValueError as exc:
+        return ("refused", str(exc))
+    return ("ok", None if value is None else format_amount(value))
+
+
+def _fast(cell: object, fmt: NumberFormat) -> tuple[str, str | None]:
+    try:
+        return ("ok", amount_reader(fmt)(cell))
+    except CellValueError as exc:
+        return ("refused", str(exc))
+
+
+def _plain_numbers() -> st.SearchStrategy[str]:
+    """Digit strings shaped like the fast path's own: signs, leading and trailing zeros, both
+    separators, up to 22 digits before and 20 after the separator (past both limits)."""
+    return st.builds(
+        lambda sign, whole, sep, fraction: sign + whole + (sep + fraction if sep else ""),
+        st.sampled_from(["", "-", "+", MINUS_SIGN]),
+        st.text("0123456789", min_size=0, max_size=22),
+        st.sampled_from(["", ".", ","]),
+        st.text("0123456789", min_size=0, max_size=20),
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=["default", "european", "swiss", "space", "no thousands"])
+@given(text=st.one_of(_plain_numbers(), st.text(NUMBER_ALPHABET, max_size=30)))
+def test_fast_text_path_agrees_with_the_general_rules(fmt: NumberFormat, text: str) -> None:
+    expected = _general(text, fmt)
+    assert _fast(text, fmt) == expected
+    try:
+        parsed = parse_amount(text, fmt)
+    except CellValueError as exc:
+        assert expected == ("refused", str(exc))
+    else:
+        assert expected == ("ok", None if parsed is None else format_amount(parsed))
+        if parsed is not None:
+            assert parsed.as_tuple() == _parse_general(text, fmt).as_tuple()  # the same canonical Decimal
+
+
+@pytest.mark.parametrize("fmt", FORMATS[:2], ids=["default", "european"])
+@given(d=amounts(), places=st.integers(0, 20), lead=st.integers(0, 3), render=st.sampled_from(
+    ["plain", "parentheses", "trailing minus", "thousands"]))
+def test_fast_path_agrees_on_amounts_with_padding_zeros(fmt: NumberFormat, d: Decimal, places: int, lead: int,
+                                                        render: str) -> None:
+    # 18 decimals and more (trailing zeros), leading zeros, signs and separators around them.
+    negative, integer, fraction = _parts(d)
+    fraction = (fraction + "0" * places)[:max(len(fraction), places)]
+    number = "0" * lead + (_grouped(integer, fmt.thousands) if render == "thousands" else integer)
+    if fraction:
+        number += fmt.decimal + fraction
+    if negative:
+        number = {"parentheses": f"({number})", "trailing minus": f"{number}-"}.get(render, "-" + number)
+    assert _fast(number, fmt) == _general(number, fmt)
+    if not (lead and render == "thousands"):  # "0001,000" groups wrongly and is refused, alike
+        assert _fast(number, fmt) == ("ok", format_amount(d))
+
+
+@given(x=st.one_of(st.floats(), st.floats(-1e16, 1e16), st.floats(-1e-3, 1e-3)))
+def test_fast_float_path_agrees_with_the_general_rules(x: float) -> None:
+    expected = _general(x, NumberFormat())
+    assert _fast(x, NumberFormat()) == expected
+    # The spreadsheet reader works the same text out in its own process.
+    shown = float_text(x)
+    if shown is not None:
+        assert expected == ("ok", shown)
+
+
+@given(n=st.one_of(st.integers(), st.integers(-(10**21), 10**21), st.booleans()))
+def test_fast_int_path_agrees_with_the_general_rules(n: int) -> None:
+    assert _fast(n, NumberFormat()) == _general(n, NumberFormat())
+
+
+@given(text=st.one_of(_plain_numbers(), st.text(NUMBER_ALPHABET, max_size=30)))
+def test_text_matching_plain_amount_is_its_own_amount(text: str) -> None:
+    if PLAIN_AMOUNT.fullmatch(text):
+        assert _general(text, NumberFormat()) == ("ok", text)
+
+
+@given(d=amounts())
+def test_every_stored_amount_is_a_plain_amount(d: Decimal) -> None:
+    assert PLAIN_AMOUNT.fullmatch(format_amount(d))
+
+
+@pytest.mark.parametrize("cell", [
+    "1,5", "1,23.4", "12abc", "1.2.3", "--5", "(-5)", "5-)", "1e999999999", "0.1234567890123456789",
+    "123456789012345678901", "\u0663", "#N/A", True, float("nan"), float("inf"), 1e300, 10**20,
+    datetime.date(2026, 11, 20),
+])
+def test_fast_paths_refuse_what_the_general_rules_refuse(cell: object) -> None:
+    expected = _general(cell, NumberFormat())
+    assert expected[0] == "refused"
+    assert _fast(cell, NumberFormat()) == expected
+    with pytest.raises(CellValueError, match=re.escape(str(expected[1]))):
+        amount_text(cell)

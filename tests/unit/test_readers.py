@@ -726,3 +726,95 @@ def test_csv_round_trip(tmp_path: Path, records: list[list[str]], delimiter: str
     path = tmp_path / "rt.csv"
     path.write_bytes(text.encode(encoding))
     assert read_table(path, delimiter=delimiter).rows == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming rows (open_rows), as an import reads them
+# --------------------------------------------------------------------------------------------
+
+
+def _streamed(path: Path, **options: object) -> list[tuple[int, tuple[object, ...], object]]:
+    with readers.open_rows(path, **options) as stream:  # type: ignore[arg-type]
+        return [(n, tuple(None if c == "" else c for c in cells), texts) for n, cells, texts in stream]
+
+
+def test_streamed_rows_are_the_rows_read_table_gives(tmp_path: Path) -> None:
+    path = tmp_path / "statement.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C3"] = "Account"  # the used range starts at C3: columns A and B are padding
+    ws.append([None, None, "0012345-01", "BTC", 0.3, 91234.12, dt.date(2026, 11, 20)])
+    ws.append([])
+    ws.append([None, None, "0000777", "EUR", 42, -0.0, "x"])
+    wb.save(path)
+    patch_sheet_xml(path, {r'<c r="E4" t="n"><v>0.3</v>': '<c r="E4" t="n"><v>0.30000000000000004</v>'})
+    table = read_table(path)
+    assert [r.number for r in table.rows] == [3, 4, 6]
+    for marks_first in (True, False):
+        rows = _streamed(path, marks_first=marks_first, float_texts=True)
+        assert trimmed([Row(n, cells) for n, cells, _ in rows]) == trimmed(table.rows)
+    # Float cells come with their text at Excel's 15 digits, worked out by the reader process.
+    texts = {n: t for n, _, t in rows}
+    assert texts[3] is None  # no float in the row
+    assert texts[4][4:6] == ("0.3", "91234.12") and texts[4][2] is None
+    assert texts[6][4:6] == ("42", None)  # -0.0 is left to the general rules, which make it 0
+
+
+def test_cells_found_after_the_rows_ask_for_a_second_read(tmp_path: Path) -> None:
+    # Without marks_first, the error and formula cells are looked up while the rows are used; a
+    # sheet that has some ends its rows in RereadNeeded, and read with marks_first it shows them.
+    path = tmp_path / "errors.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "BTC", "placeholder"
+    ws["A2"], ws["B2"] = "ETH", 5
+    wb.save(path)
+    patch_sheet_xml(path, {r'<c r="B1" t="inlineStr">.*?</c>': '<c r="B1" t="e"><v>#N/A</v></c>'})
+    with readers.open_rows(path, marks_first=False) as stream, pytest.raises(readers.RereadNeeded):
+        list(stream)
+    assert [(n, cells) for n, cells, _ in _streamed(path, marks_first=True)] == [
+        (1, ("BTC", ErrorValue("#N/A"))), (2, ("ETH", 5)),
+    ]
+
+
+def test_a_stream_closed_early_stops_its_reader(tmp_path: Path) -> None:
+    path = tmp_path / "statement.xlsx"
+    write_statement(path)
+    stream = readers.open_rows(path, sheet="Holdings", marks_first=False)
+    first = next(iter(stream))
+    stream.close()
+    assert first[0] == 1
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(
+        st.tuples(st.text(st.sampled_from('ab,;"x\u2028\x85 '), max_size=12), st.sampled_from(["\n", "\r\n", "\r"])),
+        max_size=40,
+    ),
+    tail=st.text(st.sampled_from("ab,"), max_size=3),
+    block=st.integers(1, 30),
+)
+def test_text_is_split_into_lines_exactly_as_stringio_splits_it(lines: list[tuple[str, str]], tail: str, block: int) -> None:
+    # The csv reader gets the text a block at a time; its lines (and so every line number in a
+    # message) must be exactly those of the whole text.
+    text = "".join(a + b for a, b in lines) + tail
+    original = readers._TEXT_BLOCK
+    readers._TEXT_BLOCK = block
+    try:
+        assert list(readers._text_lines(text)) == list(io.StringIO(text, newline=""))
+    finally:
+        readers._TEXT_BLOCK = original
+
+
+def test_a_large_csv_streams_with_its_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    body = "".join(f'{i},"quoted\nacross lines",{i}.5\r\n' if i % 1000 == 7 else f"{i},x,{i}.5\n" for i in range(60_000))
+    path.write_text("n,text,amount\n" + body, encoding="utf-8")
+    with readers.open_rows(path) as stream:
+        rows = list(stream)
+    assert len(rows) == 60_001
+    # a record holding a quoted newline takes two physical lines; later line numbers count both
+    assert rows[8][:2] == (9, ["7", "quoted\nacross lines", "7.5"])
+    assert rows[9][:2] == (11, ["8", "x", "8.5"])
+    assert rows[-1][0] == 60_001 + 60_000 // 1000
