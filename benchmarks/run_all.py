@@ -26,7 +26,7 @@ START, END = "<!-- latest run: start -->", "<!-- latest run: end -->"
 
 # name -> (script, full arguments, quick arguments)
 BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
-    "import": ("import_speed.py", [], ["--rows", "300"]),
+    "import": ("import_speed.py", [], ["--xlsx-rows", "300", "--csv-rows", "1000", "--repeats", "1"]),
     "reconcile": ("reconcile_speed.py", [], ["--sizes", "1000", "--repeats", "1"]),
     "pack": ("pack_speed.py", [], ["--subs", "20", "--findings", "30", "--repeat", "1"]),
     "gui-tables": ("gui_tables.py", [], ["--rows", "2000", "--repeat", "1"]),
