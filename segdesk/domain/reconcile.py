@@ -49,6 +49,12 @@ class CurrencyFigures:
     buffer: Decimal
 
 
+def margin_ratio(venue_equity: Decimal, maintenance_margin: Decimal) -> Decimal | None:
+    """Venue equity over maintenance margin; None where no margin is required. (A ratio for
+    reading, at 28 significant digits; amounts are never divided.)"""
+    return None if maintenance_margin == 0 else venue_equity / maintenance_margin
+
+
 @dataclass(frozen=True)
 class SubAccountFigures:
     code: str
@@ -61,9 +67,7 @@ class SubAccountFigures:
 
     @property
     def margin_ratio(self) -> Decimal | None:
-        """Venue equity over maintenance margin; None where no margin is required. (A ratio for
-        reading, at 28 significant digits; amounts are never divided.)"""
-        return None if self.maintenance_margin == 0 else self.venue_equity / self.maintenance_margin
+        return margin_ratio(self.venue_equity, self.maintenance_margin)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from segdesk.domain.reconcile import margin_ratio
+
 
 @dataclass(frozen=True)
 class Signature:
@@ -86,8 +88,7 @@ class SubAccountRow:
 
     @property
     def margin_ratio(self) -> Decimal | None:
-        """Venue equity over maintenance margin (a ratio for reading; amounts are never divided)."""
-        return None if self.maintenance_margin == 0 else self.venue_equity / self.maintenance_margin
+        return margin_ratio(self.venue_equity, self.maintenance_margin)
 
 
 @dataclass(frozen=True)

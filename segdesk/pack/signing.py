@@ -20,14 +20,13 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
 from segdesk.domain.problems import InputError
+from segdesk.pack.files import write_atomically
 
 PASSPHRASE_MIN = 8
 KEY_BITS = 3072
@@ -53,19 +52,6 @@ def split_name(name: str) -> tuple[str, str | None]:
     if not person:
         raise InputError('a signer\'s name is required, e.g. --name "Jane Doe, Acme Fund Services"')
     return person, organisation or None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def ca_certificate_path(p12: Path) -> Path:
@@ -149,8 +135,8 @@ def create_key(out: Path, name: str, passphrase: str, *, years: int = 3) -> Crea
         name=person.encode("utf-8"), key=key, cert=cert, cas=[ca_cert],
         encryption_algorithm=serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
     )
-    _atomic_write(out, p12)
-    _atomic_write(ca_path, ca_cert.public_bytes(serialization.Encoding.PEM))
+    write_atomically(out, p12)
+    write_atomically(ca_path, ca_cert.public_bytes(serialization.Encoding.PEM))
     return CreatedKey(
         out, ca_path, person, organisation,
         cert.fingerprint(hashes.SHA256()).hex(), ca_cert.fingerprint(hashes.SHA256()).hex(),

@@ -23,6 +23,7 @@ from segdesk.domain.problems import InputError
 from segdesk.domain.progress import Progress
 from segdesk.pack import content as pc
 from segdesk.pack.attachments import PACK_FACTS, Attachment, attach, attachment_name
+from segdesk.pack.files import write_atomically
 from segdesk.pack.signing import (
     CreatedKey,
     SigningKey,
@@ -177,19 +178,6 @@ def facts(content: pc.PackContent) -> dict:  # type: ignore[type-arg]
 # --- exporting -----------------------------------------------------------------------------------
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _check_destination(path: Path, suffix: str, replace: bool) -> None:
     if path.suffix.lower() != suffix:
         raise InputError(f"{path}: the file name must end in {suffix}")
@@ -250,7 +238,7 @@ def export_pack(db: Database, as_of: dt.date, out: Path, key: SigningKey, *, xls
             Path(tmp).unlink(missing_ok=True)
             raise
     progress.report(5, STAGES, "writing")
-    _write_atomically(out, signed)
+    write_atomically(out, signed)
     digest = hashlib.sha256(signed).hexdigest()
     with db.transaction() as session:
         append_event(session, actor=content.exported_by, action="pack.export", entity="run", entity_id=content.run_id,

@@ -8,9 +8,17 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QTabWidget,
+    QWidget,
+)
 
 from segdesk.domain.money import grouped, plain
+from segdesk.domain.reconcile import margin_ratio
 from segdesk.services.reconciling import RunView, current_run
 from segdesk.ui.desk import Desk
 from segdesk.ui.rows_model import RowsTableModel
@@ -37,7 +45,7 @@ class ScheduleRow:
 
     @property
     def margin_ratio(self) -> Decimal | None:
-        return None if self.maintenance_margin == 0 else self.venue_equity / self.maintenance_margin
+        return margin_ratio(self.venue_equity, self.maintenance_margin)
 
 
 class ScheduleModel(RowsTableModel[ScheduleRow]):
@@ -74,7 +82,7 @@ class VenueRow:
 
     @property
     def margin_ratio(self) -> Decimal | None:
-        return None if self.maintenance_margin == 0 else self.equity / self.maintenance_margin
+        return margin_ratio(self.equity, self.maintenance_margin)
 
     @property
     def shortfall(self) -> Decimal:
