@@ -14,9 +14,7 @@ Offscreen, real database file, the same services and widgets the app uses.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
-import random
 import sys
 import tempfile
 import time
@@ -25,8 +23,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from openpyxl import Workbook  # noqa: E402
+from generate import custodian_xlsx, exchange_csv  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
 
@@ -34,27 +33,6 @@ from segdesk.services.importing import import_statement  # noqa: E402
 from segdesk.store.engine import open_database  # noqa: E402
 from segdesk.ui.desk import Desk  # noqa: E402
 from segdesk.ui.lines_model import PENDING, LinesModel  # noqa: E402
-
-PROFILE = """
-source = "Bench Custody"
-kind = "custodian"
-as_of = "2026-11-20"
-[columns]
-account = "Account No."
-reference = "Client Ref"
-asset = "Asset"
-quantity = "Quantity"
-price = "Price"
-"""
-HEADER = ["Account No.", "Client Ref", "Asset", "Quantity", "Price"]
-
-
-def rows(n: int, seed: int) -> list[list[str]]:
-    rnd = random.Random(seed)
-    assets = ["USD", "EUR", "BTC", "ETH", "SOL", "GBP"]
-    return [[f"{i % 5000:07d}-01", f"C{i % 997}", rnd.choice(assets),
-             f"{rnd.randint(-10**6, 10**9)}.{rnd.randint(0, 10**8):08d}", f"{rnd.randint(1, 99999)}.25"]
-            for i in range(n)]
 
 
 def wait_until(condition, timeout_s: float = 600) -> None:  # type: ignore[no-untyped-def]
@@ -67,14 +45,7 @@ def wait_until(condition, timeout_s: float = 600) -> None:  # type: ignore[no-un
 
 
 def gui_block_during_import(home: Path, n: int) -> tuple[float, float]:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Holdings")
-    ws.append(HEADER)
-    for r in rows(n, 1):
-        ws.append(r)
-    xlsx = home / "big.xlsx"
-    wb.save(xlsx)
-    (home / "p.toml").write_text(PROFILE)
+    xlsx = custodian_xlsx(home / "big.xlsx", n)  # and its profile, big.toml
     db = open_database(str(home / "gui.sqlite3"))
     desk = Desk(db)
     clock, gaps = QElapsedTimer(), [0.0]
@@ -93,7 +64,7 @@ def gui_block_during_import(home: Path, n: int) -> tuple[float, float]:
     started = time.perf_counter()
     timer.start()
     last[0] = clock.elapsed()
-    desk.run(lambda p: import_statement(db, xlsx, home / "p.toml", user="bench", progress=p), done.append,
+    desk.run(lambda p: import_statement(db, xlsx, xlsx.with_suffix(".toml"), user="bench", progress=p), done.append,
              on_failure=done.append)
     wait_until(lambda: bool(done))
     timer.stop()
@@ -105,16 +76,10 @@ def gui_block_during_import(home: Path, n: int) -> tuple[float, float]:
 
 
 def time_to_show_lines(home: Path, n: int) -> tuple[float, float]:
-    path = home / "huge.csv"
-    with path.open("w", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(HEADER)
-        for start in range(0, n, 100_000):
-            writer.writerows(rows(min(100_000, n - start), start))
-    (home / "p.toml").write_text(PROFILE)
+    path = exchange_csv(home / "huge.csv", n)  # and its profile, huge.toml
     db = open_database(str(home / "lines.sqlite3"))
     t = time.perf_counter()
-    batch = import_statement(db, path, home / "p.toml", user="bench").batch_id
+    batch = import_statement(db, path, path.with_suffix(".toml"), user="bench").batch_id
     import_took = time.perf_counter() - t
     desk = Desk(db)
     model = LinesModel(desk)
