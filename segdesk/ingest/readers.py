@@ -985,10 +985,12 @@ def _worker_handle(request: dict[str, Any], send: Callable[[object], None]) -> N
         marks_first = request.get("marks_first", True)
         marks = _find_marks(scan, path, wanted, max_cells) if scan is not None and marks_first else {}
 
-        values: list[Any] = sheet.to_python() if start is not None else []
-        del sheet
+        # Row by row as they are sent, not all at once with to_python(): the first rows go out
+        # while calamine is still turning the later ones into Python values.
+        values: Iterator[list[Any]] = sheet.iter_rows() if start is not None else iter(())
     # Blank cells stay "" only where no marks are applied (those look for None).
-    rows = _rows_of(values, start, bool(request.get("float_texts")), blanks_as_none=bool(marks_first))
+    rows = _rows_of(values, start, height, bool(request.get("float_texts")), blanks_as_none=bool(marks_first),
+                    sheet=wanted)
     if marks:
         listed, marks = _apply_marks(list(rows), marks, height, width, max_cells, wanted)
         rows = iter(listed)
@@ -1018,17 +1020,27 @@ def _find_marks(
 
 
 def _rows_of(
-    values: list[Any], start: tuple[int, int] | None, float_texts: bool, blanks_as_none: bool
+    values: Iterator[list[Any]], start: tuple[int, int] | None, height: int, float_texts: bool, blanks_as_none: bool,
+    sheet: str | None = None,
 ) -> Iterator[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]]:
-    """calamine's rows as (row number, cells, texts), blank rows left out; each row of `values` is
-    freed as it is taken. An empty cell is None, or left as calamine's "" unless `blanks_as_none`
-    (it is empty all the same, and the rows go out faster). texts: see `RowStream`."""
+    """calamine's rows as (row number, cells, texts), blank rows left out. An empty cell is None,
+    or left as calamine's "" unless `blanks_as_none` (it is empty all the same, and the rows go out
+    faster). texts: see `RowStream`.
+
+    `values` is the sheet's ``iter_rows()``: python-calamine 0.9.1 gives it from the sheet's first
+    row (row 1), so the rows above the used range come first, empty, and the i-th row given is
+    row i + 1; its columns start at the used range's first column, as ``to_python()``'s do. Should
+    a python-calamine release number them otherwise, the rows would be misnumbered: a row with a
+    value above the used range, or a count of rows other than the used range's last row number,
+    ends the read as unreadable rather than let that happen."""
     row0, col0 = start if start is not None else (0, 0)
     pad = (None,) * col0
+    i = -1
     for i, raw in enumerate(values):
-        values[i] = None
         if raw.count("") == len(raw):
             continue
+        if i < row0:
+            raise _Refusal("not a readable spreadsheet (the reader gave its rows out of place)", sheet)
         if blanks_as_none:
             cells = tuple([None if value == "" else value for value in raw])
             if cells.count(None) == len(cells):
@@ -1048,7 +1060,9 @@ def _rows_of(
                         for cell in cells
                     ])
                     break
-        yield row0 + i + 1, cells, texts
+        yield i + 1, cells, texts
+    if start is not None and i + 1 != row0 + height:
+        raise _Refusal("not a readable spreadsheet (the reader gave its rows out of place)", sheet)
 
 
 def float_text(value: float) -> str | None:

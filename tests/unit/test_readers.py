@@ -818,3 +818,36 @@ def test_a_large_csv_streams_with_its_line_numbers(tmp_path: Path) -> None:
     assert rows[8][:2] == (9, ["7", "quoted\nacross lines", "7.5"])
     assert rows[9][:2] == (11, ["8", "x", "8.5"])
     assert rows[-1][0] == 60_001 + 60_000 // 1000
+
+
+def test_sheet_rows_are_numbered_from_calamine_iter_rows_leading_rows(tmp_path: Path) -> None:
+    # The reader process streams a sheet with python-calamine's iter_rows(), which starts at row 1
+    # (the rows above the used range come first, empty): a table starting on row 5 keeps its
+    # numbers, in both ways of streaming, and a blank row inside it is still left out.
+    path = tmp_path / "low.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B5"], ws["C5"] = "Asset", "Quantity"
+    ws["B6"], ws["C6"] = "BTC", 0.1
+    ws["C9"] = 2
+    wb.save(path)
+    for marks_first in (True, False):
+        rows = _streamed(path, marks_first=marks_first, float_texts=True)
+        assert [(n, [c for c in cells if c not in (None, "")]) for n, cells, _ in rows] == [
+            (5, ["Asset", "Quantity"]), (6, ["BTC", 0.1]), (9, [2])
+        ]
+        assert rows[1][2][2] == "0.1"
+
+
+def test_rows_out_of_place_are_refused_not_misnumbered() -> None:
+    # Should iter_rows ever give the used range's rows only (no leading empty rows), the count
+    # or a value above the used range gives it away: the read is refused, never misnumbered.
+    start, height = (4, 1), 2
+    good = [[""], [""], [""], [""], ["a"], ["b"]]
+    assert [(n, c) for n, c, _ in readers._rows_of(iter(good), start, height, False, True)] == [
+        (5, (None, "a")), (6, (None, "b"))
+    ]
+    with pytest.raises(readers._Refusal, match=r"^not a readable spreadsheet \(the reader gave its rows out of place\)$"):
+        list(readers._rows_of(iter([["a"], ["b"]]), start, height, False, True))
+    with pytest.raises(readers._Refusal, match="out of place"):
+        list(readers._rows_of(iter([[""], [""], [""], [""], [""], [""], ["b"]]), start, height, False, True))
