@@ -49,8 +49,8 @@ from segdesk.pack.layout import (
     number_column,
     ratio_text,
     register_fonts,
-    two_lines,
     styles,
+    two_lines,
     when,
 )
 
