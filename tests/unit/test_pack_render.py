@@ -140,3 +140,21 @@ def test_amounts_in_a_column_line_up_on_their_decimal_points():
     widths = {round(pdfmetrics.stringWidth(t, SANS, 8), 1) for t in tails}
     assert len(widths) <= 2 and max(widths) - min(widths) < 0.5  # ")" and its stand-in differ by a sixth of a point
     assert shown[0].startswith("1,250,000" + POINT_SPACE) and shown[2].startswith("(12,500.5")
+
+
+def test_a_findings_entry_is_never_split_across_pages(tmp_path):
+    base = content()
+    template = base.findings[0]
+    findings = tuple(
+        pc.FindingRow(i, "margin_shortfall", "critical", "C-1", "Helix Exchange:c1", None, Decimal(i), "open",
+                      f"message-for-{i}: " + "words " * (i % 40) + "end",
+                      tuple(("helix.csv", None, r) for r in range(i % 9)),
+                      tuple(pc.Step("open", "acknowledged", "bob", AT, f"comment-for-{i}-{k}") for k in range(3)))
+        for i in range(1, 121)
+    )
+    assert template.kind == "margin_shortfall"
+    pages = pdf_text(tmp_path, build_pdf(pc.PackContent(**{**base.__dict__, "findings": findings})))
+    for i in range(1, 121):
+        holding = [n for n, page in enumerate(pages) if f"message-for-{i}:" in page]
+        assert len(holding) == 1, i
+        assert f"comment-for-{i}-2" in pages[holding[0]], f"finding {i} was split across pages"
