@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from segdesk.domain.progress import Progress
 from segdesk.ingest.profile import Profile, load_profile
 from segdesk.ingest.readers import ReadError, RereadNeeded, open_rows
 from segdesk.ingest.statement import StatementParser
+from segdesk.services.bulk_work import without_cycle_collection
 from segdesk.services.identity import current_user
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -64,7 +62,7 @@ def import_statement(
         raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     sha256 = hashlib.sha256(content).hexdigest()
     progress.report(0, 1, "Opening file")
-    with _without_cycle_collection():
+    with without_cycle_collection():
         try:
             # First without waiting for the look-up of formula and error cells, which then runs
             # while the rows are stored; a sheet that has such cells is read again, marked.
@@ -315,21 +313,6 @@ class _Writer:
                 old_batch = session.get(ImportBatch, old_batch_id)
                 old_batch.superseded_by_id = batch.id
         return superseded
-
-
-@contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """An import makes millions of small objects (cells, Decimals, rows) and no reference cycles;
-    Python's cycle collector would still walk them all, again and again, each pass holding the
-    interpreter lock for up to 100 ms at 100k rows: long enough to freeze the window while the
-    import runs in the background. Reference counting frees them all the same."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def a_or_an(word: str) -> str:

@@ -8,11 +8,8 @@ that carries over the status and history of findings that are still there.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -20,8 +17,10 @@ from operator import itemgetter
 
 from segdesk.domain import model as m
 from segdesk.domain.problems import InputError
-from segdesk.domain.reconcile import Reconciliation, reconcile as run_checks
+from segdesk.domain.reconcile import Reconciliation
+from segdesk.domain.reconcile import reconcile as run_checks
 from segdesk.ingest.numbers import format_amount
+from segdesk.services.bulk_work import without_cycle_collection
 from segdesk.services.identity import acting_person
 from segdesk.services.overview import as_utc
 from segdesk.store import repositories as repo
@@ -168,7 +167,7 @@ def _load(session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # 
 def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunView:
     """The run for ``as_of``: the latest one if nothing it depends on changed, else a new one."""
     user = acting_person(db, user)
-    with db.transaction() as session, _no_collector_pauses():
+    with db.transaction() as session, without_cycle_collection():
         basis = _basis(session, as_of)
         latest = repo.latest_run(session, as_of)
         if latest is not None and latest.fingerprint == basis.fingerprint:
@@ -206,20 +205,6 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
             },
         )
         return _view(session, run, evidence=evidence)
-
-
-@contextmanager
-def _no_collector_pauses() -> Iterator[None]:
-    """A run builds millions of small objects and frees none of them before it ends; Python's
-    cyclic garbage collector would walk them all, again and again, finding nothing to free.
-    Reference counting still frees everything as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run) -> tuple[int, dict]:  # type: ignore[no-untyped-def, type-arg]
