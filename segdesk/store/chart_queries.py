@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from segdesk.store.repositories import mapping_query
 from segdesk.store.schema import (
     ExternalAccount,
     Mapping,
@@ -43,15 +44,8 @@ def external_account_rows(session: Session) -> list[tuple]:  # type: ignore[type
 
 def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
     """(id, source, account, reference, sub-account code, valid from, valid to) of every mapping."""
-    query = (
-        select(Mapping.id, Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code,
-               Mapping.valid_from, Mapping.valid_to)
-        .select_from(Mapping)
-        .join(ExternalAccount, Mapping.external_account_id == ExternalAccount.id)
-        .join(Source, ExternalAccount.source_id == Source.id)
-        .join(SubAccount, Mapping.sub_account_id == SubAccount.id)
-        .order_by(Source.name, ExternalAccount.account, Mapping.reference, Mapping.valid_from, Mapping.id)
-    )
+    query = mapping_query(Mapping.id).order_by(
+        Source.name, ExternalAccount.account, Mapping.reference, Mapping.valid_from, Mapping.id)
     return [tuple(row) for row in session.execute(query)]
 
 

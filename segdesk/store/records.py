@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from segdesk.store.repositories import mapping_query
 from segdesk.store.schema import (
     AuditEvent,
     ExternalAccount,
@@ -27,12 +28,7 @@ from segdesk.store.schema import (
 def mappings_in_force(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
     """(source, account, reference, sub-account, valid from, valid to) of every mapping valid on ``as_of``."""
     return list(session.execute(
-        select(Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code, Mapping.valid_from,
-               Mapping.valid_to)
-        .select_from(Mapping)
-        .join(ExternalAccount, Mapping.external_account_id == ExternalAccount.id)
-        .join(Source, ExternalAccount.source_id == Source.id)
-        .join(SubAccount, Mapping.sub_account_id == SubAccount.id)
+        mapping_query()
         .where(or_(Mapping.valid_from.is_(None), Mapping.valid_from <= as_of),
                or_(Mapping.valid_to.is_(None), Mapping.valid_to >= as_of))
         .order_by(Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code)

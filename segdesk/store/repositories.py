@@ -238,18 +238,22 @@ def live_batch_ids_until(session: Session, as_of: dt.date) -> set[int]:
     )
 
 
-def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
-    """(source, account, reference, sub-account code, valid from, valid to) for every mapping."""
-    query = (
-        select(Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code, Mapping.valid_from,
-               Mapping.valid_to)
+def mapping_query(*leading):  # type: ignore[no-untyped-def]
+    """(``leading`` columns, then source, account, reference, sub-account code, valid from, valid to)
+    of mappings: filter and order it as the question needs."""
+    return (
+        select(*leading, Source.name, ExternalAccount.account, Mapping.reference, SubAccount.code,
+               Mapping.valid_from, Mapping.valid_to)
         .select_from(Mapping)
         .join(ExternalAccount, Mapping.external_account_id == ExternalAccount.id)
         .join(Source, ExternalAccount.source_id == Source.id)
         .join(SubAccount, Mapping.sub_account_id == SubAccount.id)
-        .order_by(Mapping.id)
     )
-    return _rows(session, query, dates=(4, 5))
+
+
+def mapping_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]
+    """Every mapping (see ``mapping_query``), in the order they were made."""
+    return _rows(session, mapping_query().order_by(Mapping.id), dates=(4, 5))
 
 
 def sub_account_rows(session: Session) -> list[tuple]:  # type: ignore[type-arg]

@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-24 04:53:29.544062
 """
 
-from alembic import op
 import sqlalchemy as sa
-import segdesk.store.types
+from alembic import op
 
+import segdesk.store.types
 
 revision = '0001'
 down_revision = None
