@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-24 04:53:29.544062
 """
 
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import segdesk.store.types
+
 
 revision = '0001'
 down_revision = None
