@@ -36,6 +36,12 @@ from segdesk.domain.model import (
 from segdesk.domain.valuation import PriceBook
 
 
+def margin_ratio(venue_equity: Decimal, maintenance_margin: Decimal) -> Decimal | None:
+    """Venue equity over maintenance margin; None where no margin is required. (A ratio for
+    reading, at 28 significant digits; amounts are never divided.)"""
+    return None if maintenance_margin == 0 else venue_equity / maintenance_margin
+
+
 @dataclass(frozen=True)
 class VenueMargin:
     sub_account: str
@@ -47,6 +53,10 @@ class VenueMargin:
     @property
     def shortfall(self) -> Decimal:
         return max(self.maintenance_margin - self.equity, ZERO)
+
+    @property
+    def margin_ratio(self) -> Decimal | None:
+        return margin_ratio(self.equity, self.maintenance_margin)
 
 
 def fmt(amount: Decimal) -> str:

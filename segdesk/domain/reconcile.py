@@ -19,6 +19,7 @@ from segdesk.domain.checks import (
     find_segregation_shortfalls,
     find_stale_statements,
     find_unmapped_balances,
+    margin_ratio,
     segregation,
     sub_account_equity,
     tally,
@@ -47,12 +48,6 @@ class CurrencyFigures:
     requirement: Decimal
     excess: Decimal
     buffer: Decimal
-
-
-def margin_ratio(venue_equity: Decimal, maintenance_margin: Decimal) -> Decimal | None:
-    """Venue equity over maintenance margin; None where no margin is required. (A ratio for
-    reading, at 28 significant digits; amounts are never divided.)"""
-    return None if maintenance_margin == 0 else venue_equity / maintenance_margin
 
 
 @dataclass(frozen=True)

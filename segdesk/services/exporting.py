@@ -36,7 +36,7 @@ from segdesk.pack.signing import (
 from segdesk.services.audit_trail import describe_payload
 from segdesk.services.identity import acting_person
 from segdesk.services.overview import as_utc
-from segdesk.services.reconciling import RunView, require_current, view_of
+from segdesk.services.reconciling import RunView, require_current, schedule_of, view_of
 from segdesk.store import records
 from segdesk.store.audit import append_event, verify_chain
 from segdesk.store.engine import Database
@@ -130,9 +130,9 @@ def gather(db: Database, as_of: dt.date, *, user: str | None = None) -> pc.PackC
         for f in view.findings
     )
     subs = tuple(
-        pc.SubAccountRow(s["code"], s["name"], s["kind"], clients.get(s["code"]), _dec(s["equity"]),
-                         _dec(s["venue_equity"]), _dec(s["initial_margin"]), _dec(s["maintenance_margin"]))
-        for s in results["sub_accounts"]
+        pc.SubAccountRow(s.code, s.name, s.kind, clients.get(s.code), s.equity, s.venue_equity, s.initial_margin,
+                         s.maintenance_margin)
+        for s in schedule_of(results)
     )
     by_currency = tuple(
         pc.CurrencyRow(r["asset"], *(_dec(r[k]) for k in ("quantity", "resources", "requirement", "excess", "buffer")))

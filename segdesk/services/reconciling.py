@@ -16,8 +16,9 @@ from itertools import groupby
 from operator import itemgetter
 
 from segdesk.domain import model as m
+from segdesk.domain.checks import VenueMargin
 from segdesk.domain.problems import InputError
-from segdesk.domain.reconcile import Reconciliation
+from segdesk.domain.reconcile import Reconciliation, SubAccountFigures
 from segdesk.domain.reconcile import reconcile as run_checks
 from segdesk.ingest.numbers import format_amount
 from segdesk.services.bulk_work import without_cycle_collection
@@ -303,6 +304,20 @@ def _view(session, run: Run, reused: bool = False, evidence: dict | None = None)
     }
     return RunView(run.id, run.as_of, run.base_currency, run.created_by, as_utc(run.created_at), run.fingerprint,
                    json.loads(run.results), tuple(findings), tuple(inputs), signs, reused)
+
+
+def schedule_of(results: dict) -> list[SubAccountFigures]:  # type: ignore[type-arg]
+    """A run's stored sub-account schedule as exact values."""
+    return [SubAccountFigures(s["code"], s["name"], s["kind"], Decimal(s["equity"]), Decimal(s["venue_equity"]),
+                              Decimal(s["initial_margin"]), Decimal(s["maintenance_margin"]))
+            for s in results["sub_accounts"]]
+
+
+def venues_of(results: dict) -> list[VenueMargin]:  # type: ignore[type-arg]
+    """A run's stored margin per sub-account and venue (none for runs made before it was kept)."""
+    return [VenueMargin(v["sub_account"], v["external_account"], Decimal(v["equity"]), Decimal(v["initial_margin"]),
+                        Decimal(v["maintenance_margin"]))
+            for v in results.get("venues", [])]
 
 
 def view_of(session, run: Run) -> RunView:  # type: ignore[no-untyped-def]

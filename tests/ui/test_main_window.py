@@ -241,9 +241,11 @@ def test_a_new_day_can_be_reconciled_from_the_dashboard(qtbot, window, db, tmp_p
 
 
 def test_table_models_obey_qt_model_rules(qtmodeltester, db):
+    from segdesk.domain.checks import VenueMargin
+    from segdesk.domain.reconcile import SubAccountFigures
     from segdesk.services.audit_trail import list_events
     from segdesk.ui.pages.audit import EventsModel
-    from segdesk.ui.pages.schedule import ScheduleModel, ScheduleRow
+    from segdesk.ui.pages.schedule import ScheduleModel, VenueModel
 
     run = load_demo(db).run
     qtmodeltester.check(FindingsTableModel(list(run.findings)))
@@ -251,11 +253,9 @@ def test_table_models_obey_qt_model_rules(qtmodeltester, db):
     qtmodeltester.check(EventsModel(list_events(db)))
     from decimal import Decimal
 
-    qtmodeltester.check(ScheduleModel([ScheduleRow("C-1", "One", "client", Decimal(1), Decimal(0), Decimal(0),
-                                                   Decimal(2))]))
-    from segdesk.ui.pages.schedule import VenueModel, VenueRow
-
-    qtmodeltester.check(VenueModel([VenueRow("C-1", "Helix:1", Decimal(1), Decimal(2), Decimal(3))]))
+    qtmodeltester.check(ScheduleModel([SubAccountFigures("C-1", "One", "client", Decimal(1), Decimal(0), Decimal(0),
+                                                         Decimal(2))]))
+    qtmodeltester.check(VenueModel([VenueMargin("C-1", "Helix:1", Decimal(1), Decimal(2), Decimal(3))]))
 
 
 def test_screenshots_of_every_page_are_not_blank(qtbot, window, db, tmp_path):

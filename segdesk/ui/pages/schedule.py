@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from segdesk.domain.checks import VenueMargin
 from segdesk.domain.money import grouped, plain
-from segdesk.domain.reconcile import margin_ratio
-from segdesk.services.reconciling import RunView, current_run
+from segdesk.domain.reconcile import SubAccountFigures
+from segdesk.services.reconciling import RunView, current_run, schedule_of, venues_of
 from segdesk.ui.desk import Desk
 from segdesk.ui.rows_model import RowsTableModel
 from segdesk.ui.widgets import (
@@ -33,37 +33,22 @@ from segdesk.ui.widgets import (
 ANY = "(any)"
 
 
-@dataclass(frozen=True)
-class ScheduleRow:
-    code: str
-    name: str
-    kind: str
-    equity: Decimal
-    venue_equity: Decimal
-    initial_margin: Decimal
-    maintenance_margin: Decimal
-
-    @property
-    def margin_ratio(self) -> Decimal | None:
-        return margin_ratio(self.venue_equity, self.maintenance_margin)
-
-
-class ScheduleModel(RowsTableModel[ScheduleRow]):
+class ScheduleModel(RowsTableModel[SubAccountFigures]):
     COLUMNS = ("Code", "Name", "Kind", "Equity", "Venue equity", "Initial margin", "Maintenance margin", "Margin ratio")
     RIGHT = frozenset({3, 4, 5, 6, 7})
 
-    def cells(self, r: ScheduleRow) -> tuple[str, ...]:
+    def cells(self, r: SubAccountFigures) -> tuple[str, ...]:
         ratio = r.margin_ratio
         return (r.code, r.name, r.kind, grouped(plain(r.equity)), grouped(plain(r.venue_equity)),
                 grouped(plain(r.initial_margin)), grouped(plain(r.maintenance_margin)),
                 "" if ratio is None else f"{ratio:.2%}")
 
-    def keys(self, r: ScheduleRow) -> tuple[Any, ...]:
+    def keys(self, r: SubAccountFigures) -> tuple[Any, ...]:
         ratio = r.margin_ratio
         return (r.code.casefold(), r.name.casefold(), r.kind, r.equity, r.venue_equity, r.initial_margin,
                 r.maintenance_margin, Decimal("-Infinity") if ratio is None else ratio)
 
-    def style(self, r: ScheduleRow, column: int, role: int) -> object:
+    def style(self, r: SubAccountFigures, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == 3 and r.equity < 0:
                 return QBrush(QColor("#b3261e"))
@@ -72,40 +57,23 @@ class ScheduleModel(RowsTableModel[ScheduleRow]):
         return None
 
 
-@dataclass(frozen=True)
-class VenueRow:
-    sub_account: str
-    venue: str
-    equity: Decimal
-    initial_margin: Decimal
-    maintenance_margin: Decimal
-
-    @property
-    def margin_ratio(self) -> Decimal | None:
-        return margin_ratio(self.equity, self.maintenance_margin)
-
-    @property
-    def shortfall(self) -> Decimal:
-        return max(self.maintenance_margin - self.equity, Decimal(0))
-
-
-class VenueModel(RowsTableModel[VenueRow]):
+class VenueModel(RowsTableModel[VenueMargin]):
     COLUMNS = ("Sub-account", "Venue", "Venue equity", "Initial margin", "Maintenance margin", "Margin ratio",
                "Shortfall")
     RIGHT = frozenset({2, 3, 4, 5, 6})
 
-    def cells(self, r: VenueRow) -> tuple[str, ...]:
+    def cells(self, r: VenueMargin) -> tuple[str, ...]:
         ratio = r.margin_ratio
-        return (r.sub_account, r.venue, grouped(plain(r.equity)), grouped(plain(r.initial_margin)),
+        return (r.sub_account, r.external_account, grouped(plain(r.equity)), grouped(plain(r.initial_margin)),
                 grouped(plain(r.maintenance_margin)), "" if ratio is None else f"{ratio:.2%}",
                 grouped(plain(r.shortfall)) if r.shortfall else "")
 
-    def keys(self, r: VenueRow) -> tuple[Any, ...]:
+    def keys(self, r: VenueMargin) -> tuple[Any, ...]:
         ratio = r.margin_ratio
-        return (r.sub_account.casefold(), r.venue.casefold(), r.equity, r.initial_margin, r.maintenance_margin,
+        return (r.sub_account.casefold(), r.external_account.casefold(), r.equity, r.initial_margin, r.maintenance_margin,
                 Decimal("-Infinity") if ratio is None else ratio, r.shortfall)
 
-    def style(self, r: VenueRow, column: int, role: int) -> object:
+    def style(self, r: VenueMargin, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.ForegroundRole and column in (5, 6) and r.shortfall > 0:
             return QBrush(QColor("#b3261e"))
         return None
@@ -157,16 +125,8 @@ class SchedulePage(QWidget):
         self.desk.run(lambda _p: current_run(db, day), self.show_run, parent=self, what="Loading the schedule")
 
     def show_run(self, run: RunView | None) -> None:
-        rows = [] if run is None else [
-            ScheduleRow(s["code"], s["name"], s["kind"], Decimal(s["equity"]), Decimal(s["venue_equity"]),
-                        Decimal(s["initial_margin"]), Decimal(s["maintenance_margin"]))
-            for s in run.results["sub_accounts"]
-        ]
-        venues = [] if run is None else [
-            VenueRow(v["sub_account"], v["external_account"], Decimal(v["equity"]), Decimal(v["initial_margin"]),
-                     Decimal(v["maintenance_margin"]))
-            for v in run.results.get("venues", [])
-        ]
+        rows = [] if run is None else schedule_of(run.results)
+        venues = [] if run is None else venues_of(run.results)
         self.title.setText(f"Sub-accounts — {run.as_of:%d %B %Y} ({run.base_currency})" if run else "Sub-accounts")
         self.model.set_rows(rows)
         self.venue_model.set_rows(venues)
@@ -183,7 +143,7 @@ class SchedulePage(QWidget):
                               and (not text or text in r.code.casefold() or text in r.name.casefold()))
         kinds = {r.code: r.kind for r in self.model._all}
         self.venue_model.set_filter(lambda v: (kind == ANY or kinds.get(v.sub_account) == kind)
-                                    and (not text or text in v.sub_account.casefold() or text in v.venue.casefold()))
+                                    and (not text or text in v.sub_account.casefold() or text in v.external_account.casefold()))
         self.count.setText(f"{self.model.rowCount()} of {self.model.total}")
 
     def copy_selection(self) -> str:
