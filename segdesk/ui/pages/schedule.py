@@ -134,6 +134,9 @@ class SchedulePage(QWidget):
         fit_columns(self.table)
         fit_columns(self.venue_table)
         self.stack.show_rows(bool(rows))
+        self.venue_stack.empty.setText(
+            "No margin-carrying venue in this run." if run is None or "venues" in run.results else
+            "This run was made before SegDesk kept margins per venue; the next run for this date will show them.")
         self.venue_stack.show_rows(bool(venues))
 
     def _filter(self) -> None:
