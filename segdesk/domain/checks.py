@@ -109,17 +109,23 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
     price being the line's own, else the book's. Ledger lines only feed balance_break (and are
     named when unmapped): no part of equity, resources, commingling or prices. With no ledger at
     all, quantities are not compared. Lines of statements not used (an older date) are skipped.
+
+    A million lines pass through here, so each does as few look-ups as it can: what a reference
+    of an account leads to (its sub-account, that sub-account's sums) and what an asset of a
+    statement leads to (its book price, the segregated sums) are worked out at their first line.
     """
     totals = Totals()
     parts = {part: (index, s) for index, s in enumerate(statements) for part in s.files}
     compare = any(s.source_kind == LEDGER for s in statements)
     money, zero = Decimal, ZERO
-    book_prices: dict[str, Decimal | None] = {}  # asset -> the book's price, asked once
-    client_assets, reported, booked, margin_lines = (
-        totals.client_assets, totals.reported, totals.booked, totals.margin_lines)
+    by_reference: dict[str, dict[str | None, list]] = {}  # type: ignore[type-arg]  # account -> reference -> _Owner
+    client_assets: dict[str, dict[str, Decimal]] = {}  # client sub -> asset -> base value
+    reported: dict[str, dict[str, Decimal]] = {}  # sub -> asset -> quantity (once a ledger is in use)
+    booked, margin_lines, unvalued = totals.booked, totals.margin_lines, totals.unvalued
+    asset_sums: dict[bool, dict[str, tuple]] = {True: {}, False: {}}  # type: ignore[type-arg]  # segregated? -> asset ->
     current: object = _NOTHING
     used = False
-    for part, reference, asset, _, own_price, _, quantity, value, equity, im, mm, row in lines:
+    for part, reference, asset, _, own_price, quantity, value, equity, im, mm, row in lines:
         if part != current:  # the lines of one statement mostly come together: set it up once
             current = part
             used = part in parts
@@ -127,17 +133,21 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
                 continue
             index, s = parts[part]
             account = s.external_account
-            owners = totals.owners.setdefault(account, {})
-            owned = totals.held_in.setdefault(account, {})
+            owners = by_reference.setdefault(account, {})
+            totals.owners.setdefault(account, {})
+            held_here = totals.held_in.setdefault(account, {})
             totals.designations[account] = s.designation
             ledger = s.source_kind == LEDGER
-            segregated = s.designation in SEGREGATED_DESIGNATIONS
+            per_asset = asset_sums[s.designation in SEGREGATED_DESIGNATIONS]
         elif not used:
             continue
-        if reference in owners:
-            sub = owners[reference]
-        else:
-            sub = owners[reference] = table.sub_account_of(s.source, s.account, reference, s.as_of)
+        owner = owners.get(reference)
+        if owner is None:
+            sub = table.sub_account_of(s.source, s.account, reference, s.as_of)
+            totals.owners[account][reference] = sub
+            owner = owners[reference] = _owner(sub, account, ledger, held_here, kinds, client_assets,
+                                               reported if compare else None)
+        sub = owner[0]
         quantity = money(quantity)
         if ledger:
             if sub is None:
@@ -148,51 +158,48 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
             if own_price is not None:
                 _own_price(totals, index, sub, asset, row, money(own_price))
             continue
-        if own_price is not None:
-            price = money(own_price)
-        elif asset in book_prices:
-            price = book_prices[asset]
-        else:
-            price = book_prices[asset] = book.price_of(asset)
-        equity = None if equity is None else money(equity)
-        if value is not None:
-            value = money(value)
-        elif price is not None:
-            value = (quantity if equity is None else equity) * price
-        worth = zero if value is None else value
+        sums = per_asset.get(asset)
+        if sums is None:
+            sums = per_asset[asset] = _asset_sums(totals, asset, book, per_asset is asset_sums[True])
+        price = sums[0] if own_price is None else money(own_price)
         margined = equity is not None or im is not None or mm is not None
+        printed = value is not None
+        if equity is not None:
+            equity = money(equity)
+        if printed:
+            worth = value = money(value)
+        elif price is None:
+            worth = zero
+        else:
+            worth = value = (quantity if equity is None else equity) * price
         if value is None or (price is None and margined):
-            totals.unvalued.add((sub, account, asset))
-        totals.assets.add(asset)
-        if segregated:
-            in_segregation = totals.segregated.get(asset)
-            if in_segregation is None:
-                in_segregation = totals.segregated[asset] = [zero, zero, zero]
-            in_segregation[0] += quantity
-            in_segregation[1] += worth
-            if sub is not None and kinds.get(sub) == BUFFER:
-                in_segregation[2] += worth
+            unvalued.add((sub, account, asset))
+        segregated = sums[1]
+        if segregated is not None:
+            segregated[0] += quantity
+            segregated[1] += worth
+            if owner[2]:  # buffer money
+                segregated[2] += worth
         if sub is None:
             _unmapped(totals, account, asset, reference).amount += worth
             continue
-        owned[sub] = owned.get(sub, zero) + worth
-        if kinds.get(sub) == CLIENT:
-            key = (sub, asset)
-            client_assets[key] = client_assets.get(key, zero) + worth
+        owner[1][0] += worth
+        assets = owner[3]
+        if assets is not None:  # a client's
+            assets[asset] = assets.get(asset, zero) + worth
         if compare:
-            key = (sub, asset)
-            reported[key] = reported.get(key, zero) + quantity
+            quantities = owner[4]
+            quantities[asset] = quantities.get(asset, zero) + quantity
             if own_price is not None:
                 _own_price(totals, index, sub, asset, row, price)  # type: ignore[arg-type]
         if margined:
             # What cannot be priced counts as nothing: it carries its own missing_price finding.
-            totals.venues.add(account)
-            pair = (sub, account)
-            margin = margin_lines.get(pair)
+            margin = owner[5]
             if margin is None:
-                margin = margin_lines[pair] = [zero, zero, zero]
+                totals.venues.add(account)
+                margin = owner[5] = margin_lines.setdefault((sub, account), [zero, zero, zero])
             if price is not None:
-                if equity is not None:
+                if equity is not None and printed:  # else its equity is what it is worth
                     margin[0] += equity * price - worth
                 if im is not None:
                     margin[1] += money(im) * price
@@ -200,7 +207,37 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
                     margin[2] += money(mm) * price
             elif equity is not None:
                 margin[0] -= worth
+    for account, here in totals.held_in.items():
+        for sub, held in here.items():
+            here[sub] = held[0]
+    totals.client_assets = {(sub, asset): v for sub, held in client_assets.items() for asset, v in held.items()}
+    totals.reported = {(sub, asset): q for sub, held in reported.items() for asset, q in held.items()}
     return totals
+
+
+def _owner(sub: str | None, account: str, ledger: bool, held_here: dict, kinds: dict[str, str],  # type: ignore[type-arg]
+           client_assets: dict, reported: dict | None) -> list:  # type: ignore[type-arg]
+    """What the lines of one reference in one account add to: [sub-account, its [base value in the
+    account], buffer?, its per-asset client sums or None, its per-asset quantities or None, its
+    margin sums in the account (made at the first margin line)]."""
+    if sub is None or ledger:
+        return [sub, None, False, None, None, None]
+    kind = kinds.get(sub)
+    return [
+        sub,
+        held_here.setdefault(sub, [ZERO]),
+        kind == BUFFER,
+        client_assets.setdefault(sub, {}) if kind == CLIENT else None,
+        None if reported is None else reported.setdefault(sub, {}),
+        None,
+    ]
+
+
+def _asset_sums(totals: Totals, asset: str, book: PriceBook, segregated: bool) -> tuple:  # type: ignore[type-arg]
+    """For the lines of one asset: (the book's price, [quantity, value, of which buffer] in
+    segregated accounts, or None elsewhere)."""
+    totals.assets.add(asset)
+    return book.price_of(asset), totals.segregated.setdefault(asset, [ZERO, ZERO, ZERO]) if segregated else None
 
 
 _NOTHING = object()
@@ -512,10 +549,14 @@ def attach_evidence(findings: list[Finding], statements: list[Statement], lines:
     accounts = {claim[1] for claim in bags if claim[0] in ("statement", "both sides", "unmapped")}
     accounts |= {claim[2] for claim in bags if claim[0] in ("owned", "unvalued")}
     everywhere = any(claim[0] in ("sub-account", "asset") for claim in bags)
+    # The sub-accounts a claim names: most lines belong to none of them and are passed over at once.
+    named = {claim[1] for claim in bags if claim[0] in ("owned", "unvalued", "sub-account", "asset")}
+    any_unvalued = any(claim[0] == "unvalued" for claim in bags)
+    any_asset = any(claim[0] == "asset" for claim in bags)
     parts = {part: s for s in statements for part in s.files}
     current: object = _NOTHING
     wanted = False
-    for part, reference, asset, sheet, own_price, _, _, value, equity, im, mm, row in lines:
+    for part, reference, asset, sheet, own_price, _, value, equity, im, mm, row in lines:
         if part != current:
             current = part
             s = parts.get(part)  # type: ignore[assignment]
@@ -528,34 +569,47 @@ def attach_evidence(findings: list[Finding], statements: list[Statement], lines:
             owners = totals.owners[account]
             sides = bags.get(("both sides", account)) if held else None
             every = in_order.get(account)
+            targets_of: dict[tuple, list[list[int]]] = {}  # type: ignore[type-arg]  # (sub, asset, sheet) -> row lists
         elif not wanted:
             continue
         if every is not None:
             every.append((row, file, sheet or "", sheet))
         sub = owners[reference]
-        found = []
+        if sides is None and sub is not None and sub not in named:
+            continue
         if sub is None:
-            found.append(bags.get(("unmapped", account, asset)))
+            bag = bags.get(("unmapped", account, asset))
+            if bag is not None:
+                bag.setdefault((file, sheet), []).append(row)
         else:
-            found.append(bags.get(("asset", sub, asset)))
-            if held:
-                found.append(bags.get(("owned", sub, account)))
-                found.append(bags.get(("sub-account", sub)))
-                if sides is not None and kinds.get(sub) in (CLIENT, PROPRIETARY):
-                    found.append(sides)
-        if held and ("unvalued", sub, account, asset) in bags:
+            targets = targets_of.get((sub, sheet))
+            if targets is None:
+                targets = targets_of[(sub, sheet)] = _targets(bags, sub, account, file, sheet, held, sides, kinds)
+            for rows in targets:
+                rows.append(row)
+            if any_asset:
+                bag = bags.get(("asset", sub, asset))
+                if bag is not None:
+                    bag.setdefault((file, sheet), []).append(row)
+        if any_unvalued and held and ("unvalued", sub, account, asset) in bags:
             price = book.price_of(asset) if own_price is None else own_price
             if price is None and (value is None or equity is not None or im is not None or mm is not None):
-                found.append(bags[("unvalued", sub, account, asset)])
-        for bag in found:
-            if bag is not None:
-                rows = bag.get((file, sheet))
-                if rows is None:
-                    bag[(file, sheet)] = [row]
-                else:
-                    rows.append(row)
+                bags[("unvalued", sub, account, asset)].setdefault((file, sheet), []).append(row)
     return [f if (claim := _claim(f)) is None else dataclasses.replace(f, evidence=_evidence_of(claim, bags, in_order))
             for f in findings]
+
+
+def _targets(bags: dict[tuple, Bag], sub: str, account: str, file: str, sheet: str | None, held: bool,  # type: ignore[type-arg]
+             sides: Bag | None, kinds: dict[str, str]) -> list[list[int]]:
+    """The row lists a line of a sub-account in (file, sheet) of an account belongs in, one per
+    claim on its money there (balance breaks and missing prices depend on the line's asset and
+    fields, and are matched line by line)."""
+    if not held:
+        return []
+    found = [bags.get(("owned", sub, account)), bags.get(("sub-account", sub))]
+    if sides is not None and kinds.get(sub) in (CLIENT, PROPRIETARY):
+        found.append(sides)
+    return [bag.setdefault((file, sheet), []) for bag in found if bag is not None]
 
 
 def _evidence_of(claim: tuple, bags: dict[tuple, Bag], in_order: dict) -> tuple[Evidence, ...]:  # type: ignore[type-arg]

@@ -22,8 +22,7 @@ def statements_of(lines: Iterable[Line]) -> tuple[tuple[Statement, ...], list[Li
         counts[head] += 1
         part = (*head, line.evidence.file)
         files.setdefault(head, {})[part] = line.evidence.file
-        shape = (line.value is None, line.equity is None, line.initial_margin is None, line.maintenance_margin is None)
-        rows.append((part, line.reference, line.asset, line.evidence.sheet, line.price, shape, line.quantity,
+        rows.append((part, line.reference, line.asset, line.evidence.sheet, line.price, line.quantity,
                      line.value, line.equity, line.initial_margin, line.maintenance_margin, line.evidence.row))
     statements = tuple(
         Statement(line.source, line.source_kind, line.account, line.designation, line.statement_date, files[head],

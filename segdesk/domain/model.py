@@ -65,11 +65,10 @@ class Line(NamedTuple):
 LineRow = tuple  # type: ignore[type-arg]
 """One statement line as a plain row, as a database returns it::
 
-    (part, reference, asset, sheet, price, shape,
+    (part, reference, asset, sheet, price,
      quantity, value, equity, initial_margin, maintenance_margin, row)
 
-``part`` names the statement the line belongs to (a key of its ``Statement.files``); ``shape`` is
-not read by the checks. Amounts are Decimals or their exact text (as SQLite keeps them); either
+``part`` names the statement the line belongs to (a key of its ``Statement.files``). Amounts are Decimals or their exact text (as SQLite keeps them); either
 becomes an exact Decimal when the line is valued. A reconciliation reads millions of these: a
 plain tuple costs the least to make, and no per-line object is made from it.
 """

@@ -8,9 +8,12 @@ from decimal import Decimal
 def plain(d: Decimal) -> str:
     """``d`` as an exact plain decimal string: no exponent, no trailing zeros after the point.
 
-    "f" formatting is exact and never uses an exponent, so this is also the fast path for the
-    millions of amounts a run writes.
+    ``str`` is exact and already plain for most amounts, so it is tried first (a run writes
+    millions of amounts); "f" formatting, exact and never with an exponent, does the rest.
     """
+    text = str(d)  # exact; plain already unless it has an exponent or trailing zeros after a point
+    if "E" not in text and (text[-1] != "0" or "." not in text):
+        return "0" if text == "-0" else text
     text = format(d, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -189,7 +189,7 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
             created_at=dt.datetime.now(dt.UTC),
             inputs=json.dumps([{"batch": b.id, "file": b.file_name, "sha256": b.sha256} for b in batches]),
             fingerprint=fingerprint,
-            results=json.dumps(_results(result), sort_keys=True),
+            results=json.dumps(results := _results(result), sort_keys=True),
         )
         session.add(run)
         session.flush()
@@ -205,7 +205,7 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
                 "previous_run": latest.id if latest else None,
             },
         )
-        return _view(session, run, evidence=evidence)
+        return _view(session, run, evidence=evidence, results=results)
 
 
 def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run) -> tuple[int, dict]:  # type: ignore[no-untyped-def, type-arg]
@@ -280,9 +280,11 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
     }
 
 
-def _view(session, run: Run, reused: bool = False, evidence: dict | None = None) -> RunView:  # type: ignore[no-untyped-def, type-arg]
-    """The run as stored. ``evidence``: the findings' evidence by id when the caller just stored
-    it, so it need not be read back (what was written is exactly what would be read)."""
+def _view(session, run: Run, reused: bool = False, evidence: dict | None = None,  # type: ignore[no-untyped-def, type-arg]
+          results: dict | None = None) -> RunView:  # type: ignore[type-arg]
+    """The run as stored. ``evidence`` and ``results``: the findings' evidence by id and the
+    figures when the caller just stored them, so they need not be read back (what was written is
+    exactly what would be read)."""
     findings = []
     rows = repo.findings_of_run(session, run.id)
     events = repo.events_of_findings(session, [f.id for f in rows])
@@ -303,7 +305,8 @@ def _view(session, run: Run, reused: bool = False, evidence: dict | None = None)
         role: SignOffView(role, s.user, as_utc(s.at), s.comment) for role, s in repo.sign_offs(session, run.id).items()
     }
     return RunView(run.id, run.as_of, run.base_currency, run.created_by, as_utc(run.created_at), run.fingerprint,
-                   json.loads(run.results), tuple(findings), tuple(inputs), signs, reused)
+                   json.loads(run.results) if results is None else results, tuple(findings), tuple(inputs), signs,
+                   reused)
 
 
 def schedule_of(results: dict) -> list[SubAccountFigures]:  # type: ignore[type-arg]

@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from operator import itemgetter
 
-from sqlalchemy import case, func, insert, literal, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from segdesk.store.schema import (
@@ -182,18 +182,14 @@ def live_statement_heads(session: Session, as_of: dt.date) -> list[tuple]:  # ty
 
 def live_line_rows(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
     """Every line of those statements, in one query, as the rows a reconciliation reads (model.LineRow):
-    (statement id, reference, asset, sheet, price, shape, quantity, value, equity, initial margin,
-    maintenance margin, row), where shape tells which of value, equity and the margins the line
-    prints. Amounts are our exact text on SQLite, Decimals elsewhere. A statement's lines come
-    together (the order of the statement id index, which costs no sort).
+    (statement id, reference, asset, sheet, price, quantity, value, equity, initial margin,
+    maintenance margin, row). Amounts are our exact text on SQLite, Decimals elsewhere. A
+    statement's lines come together (the order of the statement id index, which costs no sort).
     """
-    absent = [StatementLine.value, StatementLine.equity, StatementLine.initial_margin,
-              StatementLine.maintenance_margin]
-    shape = sum((case((column.is_(None), 1 << bit), else_=0) for bit, column in enumerate(absent)), literal(0))
     query = (
         select(
             StatementLine.statement_id, StatementLine.reference, StatementLine.asset, StatementLine.sheet,
-            StatementLine.price, shape, StatementLine.quantity, StatementLine.value, StatementLine.equity,
+            StatementLine.price, StatementLine.quantity, StatementLine.value, StatementLine.equity,
             StatementLine.initial_margin, StatementLine.maintenance_margin, StatementLine.row,
         )
         .select_from(StatementLine)
