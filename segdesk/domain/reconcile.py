@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, Inexact, Rounded, localcontext
+from decimal import Decimal, FloatOperation, Inexact, Rounded, localcontext
 
 from segdesk.domain import checks
 from segdesk.domain.checks import (
@@ -78,7 +78,9 @@ class Reconciliation:
 
 # Amounts have at most 20 + 18 digits, prices likewise: a product has at most 76, and sums add a
 # few. Python's default 28 digits would silently round them; here every operation is exact, and
-# one that could not be raises instead of rounding.
+# one that could not be raises instead of rounding. A float that slipped in (a reader bug, a
+# caller's mistake) raises too, the first time it meets a Decimal, instead of bringing its
+# binary rounding into client money.
 EXACT_DIGITS = 120
 
 
@@ -87,6 +89,7 @@ def reconcile(inputs: ReconciliationInputs) -> Reconciliation:
         ctx.prec = EXACT_DIGITS
         ctx.traps[Inexact] = True
         ctx.traps[Rounded] = True
+        ctx.traps[FloatOperation] = True
         return _reconcile(inputs)
 
 

@@ -88,3 +88,31 @@ def test_every_amount_is_an_exact_decimal(lines):
     segregated = [ln for ln in lines if ln.designation in ("omnibus_client", "client_segregated")]
     prices = {"USD": Decimal(1), "BTC": Decimal("50000"), "EUR": Decimal("1.1")}
     assert result.segregation.resources == sum((ln.quantity * prices[ln.asset] for ln in segregated), Decimal(0))
+
+
+def test_a_float_amount_is_refused_not_rounded_into_the_figures():
+    """The money context traps float mixing: a float quantity that reached a reconciliation (a
+    reader bug) stops it, rather than carrying binary rounding into client money."""
+    import decimal
+
+    import pytest
+
+    good = line("Bank", "OMNI", "USD", "100", ref="ALPHA")
+    bad = good._replace(quantity=0.1, evidence=Evidence("bank.csv", None, 2))
+    with pytest.raises(decimal.FloatOperation):
+        run(good, bad)
+
+
+def test_a_product_too_long_to_hold_exactly_is_refused_not_rounded():
+    """Every operation in a reconciliation is exact: one that would need rounding raises."""
+    import decimal
+
+    import pytest
+
+    from segdesk.domain.model import PricePoint
+    from tests.unit.fund import D
+
+    digits = "9" * 70
+    huge = line("Bank", "OMNI", "BTC", digits + ".5", ref="ALPHA")
+    with pytest.raises(decimal.Inexact):
+        run(huge, prices=(PricePoint("BTC", D, Decimal(digits + ".25")),))
