@@ -108,12 +108,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(body)
 
         self.db_label, self.day_label, self.user_label = QLabel(), QLabel(), QLabel()
-        for label in (self.db_label, self.day_label, self.user_label):
-            self.statusBar().addPermanentWidget(label)
+        # Permanent, so a passing status message never hides that work (or a wait for the database) goes on.
         self.busy_label = QLabel("")
-        self.statusBar().addWidget(self.busy_label)
+        for label in (self.busy_label, self.db_label, self.day_label, self.user_label):
+            self.statusBar().addPermanentWidget(label)
         self.desk.as_of_changed.connect(self._show_status)
-        self.desk.busy_changed.connect(lambda busy: self.busy_label.setText("Working…" if busy else ""))
+        # A write waiting for another program's lock looks like this too: the window says it is busy.
+        self.desk.activity.connect(lambda what: self.busy_label.setText(f"Working: {what}…" if what else ""))
         self.desk.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.dashboard.import_requested.connect(self.import_files)
         self.imports.import_requested.connect(self.import_files)
@@ -172,7 +173,11 @@ class MainWindow(QMainWindow):
     # --- status, settings ------------------------------------------------------------------------
 
     def _show_status(self, *_: object) -> None:
-        self.db_label.setText(f"Database: {self.desk.db.describe()}")
+        # The file's name keeps the status bar short enough for messages; the full path is in the
+        # tooltip and the window title.
+        path = self.desk.db.sqlite_path
+        self.db_label.setText(f"Database: {path.name if path else self.desk.db.describe()}")
+        self.db_label.setToolTip(self.desk.db.describe())
         day = self.desk.as_of
         self.day_label.setText(f"As of: {day:%d %b %Y}" if day else "As of: —")
         self.user_label.setText(f"User: {self.desk.user}")

@@ -26,7 +26,7 @@ from segdesk.services.profiles import (
     Preview,
     check_statement,
 )
-from segdesk.ui.desk import problem_lines
+from segdesk.ui.desk import is_busy, problem_lines
 from segdesk.ui.import_wizard.common import (
     AMBER,
     GREEN,
@@ -216,7 +216,7 @@ class ImportPage(QWizardPage):
         self.start()
 
     def start(self) -> None:
-        db, user, items = self.w.desk.db, self.w.desk.user, list(self.items)
+        desk, db, user, items = self.w.desk, self.w.desk.db, self.w.desk.user, list(self.items)
         plan = [(i.path, i.saved.path if i.saved is not None else i.profile, i.as_of, i.name) for i in items]
         outcomes: list[tuple[ImportResult | None, list[str]]] = []
         self._outcomes = outcomes
@@ -236,7 +236,10 @@ class ImportPage(QWizardPage):
                 except InputError as exc:
                     outcomes.append((None, list(exc.problems)))
                 except Exception as exc:  # noqa: BLE001 - one file's failure is shown, the next file goes on
-                    outcomes.append((None, problem_lines(exc)))
+                    outcomes.append((None, desk.explain(exc)))
+                    if is_busy(exc):  # each next file would wait just as long for the same lock
+                        outcomes.extend((None, desk.explain(exc)) for _ in plan[n + 1:])
+                        break
             return outcomes
 
         self.stop_button.setEnabled(True)
@@ -263,7 +266,7 @@ class ImportPage(QWizardPage):
             self.stage.setText("Stopping… nothing of the file being imported will be stored.")
 
     def failed(self, exc: BaseException) -> None:
-        self._failure = problem_lines(exc)
+        self._failure = self.w.desk.explain(exc)
         self.settle()
 
     def settle(self) -> None:

@@ -95,7 +95,7 @@ class ImportWizard(QWizard):
                 ended(on_failure, exc)
             else:
                 ended(None)
-                show_error(self, f"{what} did not complete", exc)
+                show_error(self, f"{what} did not complete", exc, where=self.desk.db.describe())
 
         job = self.desk.run(work, lambda result: ended(on_success, result), parent=self, what=what,
                             on_failure=failed, on_progress=on_progress, on_cancel=lambda: ended(on_cancel))

@@ -45,7 +45,7 @@ from segdesk.services.chart import (
     import_chart,
     write_template,
 )
-from segdesk.ui.desk import Desk, problem_lines, show_error
+from segdesk.ui.desk import Desk, show_error
 from segdesk.ui.pages.accounts_dialogs import (
     ChangeDialog,
     DesignationDialog,
@@ -349,9 +349,9 @@ class AccountsPage(QWidget):
         def failed(exc: BaseException) -> None:
             if dialog is not None:
                 dialog.set_busy(False)
-                dialog.show_problems(problem_lines(exc))
+                dialog.show_problems(self.desk.explain(exc))
             else:
-                show_error(self, f"{what} did not complete", exc)
+                show_error(self, f"{what} did not complete", exc, where=self.desk.db.describe())
 
         self.desk.run(lambda _p: work(), stored, parent=self, what=what, on_failure=failed)
 

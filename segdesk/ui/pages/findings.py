@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from segdesk.domain.money import grouped, plain
 from segdesk.services.findings import TRANSITIONS, act_on_finding
 from segdesk.services.reconciling import FindingView, RunView, current_run
-from segdesk.ui.desk import Desk, problem_lines
+from segdesk.ui.desk import Desk, is_busy
 from segdesk.ui.findings_table import FindingsTableModel
 from segdesk.ui.widgets import (
     TableOrEmpty,
@@ -201,7 +202,7 @@ class FindingsPage(QWidget):
         self.comment_dialog = dialog
 
     def _apply(self, action: str, ids: list[int], comment: str) -> None:
-        db, user = self.desk.db, self.desk.user
+        db, user, desk = self.desk.db, self.desk.user, self.desk
 
         def work(progress):  # type: ignore[no-untyped-def]
             done, failed = [], []
@@ -211,17 +212,30 @@ class FindingsPage(QWidget):
                     act_on_finding(db, finding_id, action, comment, user=user)
                     done.append(finding_id)
                 except Exception as exc:  # noqa: BLE001 - reported per finding below
-                    failed.append((finding_id, problem_lines(exc)[0]))
-            return done, failed
+                    if is_busy(exc):  # the next one would wait just as long: stop, say it once
+                        return done, [], desk.explain(exc)[0]
+                    failed.append((finding_id, desk.explain(exc)[0]))
+            return done, failed, None
 
         def finished(result) -> None:  # type: ignore[no-untyped-def]
-            done, failed = result
+            done, failed, busy = result
             message = f"{VERBS[action]}d {len(done)} finding(s)"  # Acknowledged, Resolved, Waived
-            if failed:
-                from PySide6.QtWidgets import QMessageBox
-
-                QMessageBox.warning(self, f"{len(failed)} finding(s) were not changed",
-                                    "\n".join(f"#{i}: {why}" for i, why in failed))
+            if busy is not None:
+                title, text = f"{VERBS[action]} findings did not complete", busy
+                if done:
+                    text += (f" ({len(done)} of the {len(ids)} finding(s) had been {VERBS[action].lower()}d before "
+                             "the database became busy; the others are as they were.)")
+            elif failed:
+                title, text = f"{len(failed)} finding(s) were not changed", "\n".join(f"#{i}: {why}" for i, why in failed)
+            if busy is not None or failed:
+                box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+                box.setTextFormat(Qt.TextFormat.PlainText)
+                box.setObjectName("errorDialog")
+                box.open()  # window-modal, never blocks the event loop
+            if busy is not None and not done:
+                message = f"{VERBS[action]} findings: the database is busy; nothing was changed"
+            elif busy is not None:
+                message += f"; then the database was busy, so {len(ids) - len(done)} were not"
             self.desk.status.emit(message)
             self.desk.changed.emit()
 
