@@ -244,8 +244,11 @@ _NOTHING = object()
 
 
 def owned(totals: Totals) -> dict[tuple[str, str], Decimal]:
-    """Per (sub-account, external account): the base value of the sub-account's money there."""
-    return {(sub, account): amount for account, here in totals.held_in.items() for sub, amount in here.items()}
+    """Per (sub-account, external account): the base value of the sub-account's money there, in
+    key order (the checks that read it in order then sort an already sorted list, which is cheap)."""
+    pairs = [((sub, account), amount) for account, here in totals.held_in.items() for sub, amount in here.items()]
+    pairs.sort(key=itemgetter(0))
+    return dict(pairs)
 
 
 def _unmapped(totals: Totals, account: str, asset: str, reference: str | None) -> Unmapped:
