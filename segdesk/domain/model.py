@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from collections.abc import Hashable, Sequence
-from typing import NamedTuple
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 CLIENT, PROPRIETARY, BUFFER = "client", "proprietary", "buffer"
 CLIENT_SEGREGATED, OMNIBUS_CLIENT = "client_segregated", "omnibus_client"

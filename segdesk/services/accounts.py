@@ -23,7 +23,11 @@ from segdesk.domain.valuation import PriceBook
 from segdesk.ingest.statement import clean_code
 from segdesk.services.identity import acting_person
 from segdesk.services.importing import a_or_an
-from segdesk.services.reconciling import BASE_CURRENCY_SETTING, DEFAULT_BASE_CURRENCY, require_current
+from segdesk.services.reconciling import (
+    BASE_CURRENCY_SETTING,
+    DEFAULT_BASE_CURRENCY,
+    require_current,
+)
 from segdesk.store import chart_queries as q
 from segdesk.store.audit import append_event
 from segdesk.store.engine import Database
@@ -312,8 +316,7 @@ def remove_mappings(db: Database, mapping_ids: list[int], *, user: str | None = 
         for mapping_id in mapping_ids:
             record = q.mapping_by_id(session, mapping_id)
             if record is None:
-                raise InputError(f"mapping #{mapping_id} no longer exists (someone may have removed it); "
-                                 "reload the page")
+                raise _gone(session, mapping_id)
             removed.append(_row(record))
             append_event(session, actor=actor, action="mapping.remove", entity="mapping", entity_id=record.id,
                          payload=_payload(record))
@@ -343,7 +346,7 @@ def change_mapping(db: Database, mapping_id: int, *, reference: str | None, sub_
     with db.transaction() as session:
         record = q.mapping_by_id(session, mapping_id)
         if record is None:
-            raise InputError(f"mapping #{mapping_id} no longer exists (someone may have removed it); reload the page")
+            raise _gone(session, mapping_id)
         before = _row(record)
         if (before.reference, before.sub_account, before.valid_from, before.valid_to) == (
                 reference, sub_account, valid_from, valid_to):
@@ -430,6 +433,16 @@ def _payload(record: Mapping) -> dict[str, object]:
 
 
 # --- small things ----------------------------------------------------------------------------------
+
+
+def _gone(session, mapping_id: int) -> InputError:  # type: ignore[no-untyped-def]
+    """A mapping the person saw is not there any more: someone removed or changed it (a change
+    makes a new mapping). Say who and when, from the audit trail, so nothing is overwritten blindly."""
+    last = q.last_event_of(session, "mapping", mapping_id)
+    if last is None:
+        return InputError(f"mapping #{mapping_id} does not exist; reload the page")
+    return InputError(f"mapping #{mapping_id} was removed or changed by {last.actor} at {last.at[:19].replace('T', ' ')} "
+                      "UTC since you loaded the page; nothing was done: reload the page and look again")
 
 
 def _actor(db: Database, user: str | None) -> str:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm.exc import StaleDataError
 
 from segdesk.domain.problems import InputError
 from segdesk.services.identity import acting_person, current_user, same_person
+from segdesk.services.overview import as_utc
 from segdesk.services.reconciling import SignOffView, require_current
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -20,8 +25,14 @@ TRANSITIONS = {
 }
 
 
-def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, user: str | None = None) -> str:
-    """Move a finding along its life; returns the new status. Every step is audited."""
+def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, user: str | None = None,
+                   expected_version: int | None = None) -> str:
+    """Move a finding along its life; returns the new status. Every step is audited.
+
+    ``expected_version``: the finding's version as the person saw it (``FindingView.version``).
+    If someone changed the finding since, the action is refused with who changed it and when,
+    instead of acting on a status the person never saw. Two writers racing past that check are
+    told apart by the version column: the second one's update matches no row and is refused."""
     if action not in TRANSITIONS:
         raise InputError(f"unknown action {action!r} (acknowledge, resolve or waive)")
     if not comment.strip():
@@ -29,7 +40,8 @@ def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, 
     user = acting_person(db, user)
     signed_in_as = current_user(db)
     allowed, target = TRANSITIONS[action]
-    with db.transaction() as session:
+    with _stale_as_refusal(db, lambda session: _changed_since(session, session.get(Finding, finding_id))), \
+            db.transaction() as session:
         finding = session.get(Finding, finding_id)
         if finding is None:
             raise InputError(f"no finding {finding_id}")
@@ -43,6 +55,8 @@ def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, 
             raise InputError(
                 f"run {finding.run_id} for {finding.as_of} is approved and frozen; its findings can no longer change"
             )
+        if expected_version is not None and finding.version != expected_version:
+            raise StaleChange(_changed_since(session, finding))
         if finding.status not in allowed:
             raise InputError(f"finding {finding_id} is {finding.status}; it cannot be {target} now")
         before = finding.status
@@ -55,17 +69,27 @@ def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, 
     return target
 
 
-def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None, comment: str = "") -> SignOffView:
-    """A preparer signs the day's run; then a different person approves it as reviewer."""
+def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None, comment: str = "",
+             expected_run: int | None = None) -> SignOffView:
+    """A preparer signs the day's run; then a different person approves it as reviewer.
+
+    ``expected_run``: the run the person looked at. If a newer run replaced it since (someone
+    reconciled again), the signature is refused rather than put on figures they never saw."""
     if role not in ("preparer", "reviewer"):
         raise InputError(f"role must be preparer or reviewer, not {role!r}")
     user = acting_person(db, user)
     signed_in_as = current_user(db)
     with db.transaction() as session:
         run = require_current(session, as_of)
+        if expected_run is not None and run.id != expected_run:
+            raise StaleChange(
+                f"run {expected_run} that you looked at was replaced by run {run.id}, made by {run.created_by} at "
+                f"{as_utc(run.created_at):%Y-%m-%d %H:%M:%S} UTC; nothing was signed: look at run {run.id} first"
+            )
         signed = repo.sign_offs(session, run.id)
         if role in signed:
-            raise InputError(f"run {run.id} for {as_of} is already signed as {role} by {signed[role].user}")
+            raise InputError(f"run {run.id} for {as_of} is already signed as {role} by {signed[role].user} at "
+                             f"{as_utc(signed[role].at):%Y-%m-%d %H:%M:%S} UTC")
         if role == "reviewer":
             preparer = signed.get("preparer")
             if preparer is None:
@@ -81,3 +105,27 @@ def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None
                      payload={"as_of": as_of.isoformat(), "role": role, "comment": comment,
                               "fingerprint": run.fingerprint, "signed_in_as": signed_in_as})
     return SignOffView(role, user, at, comment)
+
+
+class StaleChange(InputError):
+    """Someone else changed the record since the person looked at it: reload, look again, then act."""
+
+
+def _changed_since(session, finding: Finding | None) -> str:  # type: ignore[no-untyped-def]
+    if finding is None:
+        return "the finding no longer exists; reload the list"
+    last = repo.events_of_findings(session, [finding.id])[finding.id]
+    who = f" by {last[-1].user} at {as_utc(last[-1].at):%Y-%m-%d %H:%M:%S} UTC" if last else ""
+    return (f"finding {finding.id} was changed{who} since you opened it (it is {finding.status} now); "
+            "nothing was done: look at it again and act if still needed")
+
+
+@contextmanager
+def _stale_as_refusal(db: Database, explain: Callable) -> Iterator[None]:  # type: ignore[type-arg]
+    """A concurrent writer's change won the race (the version column caught it at write time):
+    say who and when, read in a fresh transaction, instead of an ORM error."""
+    try:
+        yield
+    except StaleDataError:
+        with db.reading() as session:
+            raise StaleChange(explain(session)) from None

@@ -56,6 +56,7 @@ class FindingView:
     status: str
     evidence: tuple[m.Evidence, ...]
     history: tuple[Step, ...]
+    version: int = 1  # pass it back when acting, so a change someone made since is not overwritten
 
     @property
     def unresolved(self) -> bool:
@@ -295,7 +296,7 @@ def _view(session, run: Run, reused: bool = False, evidence: dict | None = None,
         if lines is None:
             lines = tuple(m.Evidence(e["file"], e["sheet"], e["row"]) for e in json.loads(f.evidence))
         findings.append(FindingView(f.id, f.kind, f.severity, f.as_of, f.sub_account, f.external_account, f.asset,
-                                    f.amount, f.message, f.status, lines, history))
+                                    f.amount, f.message, f.status, lines, history, f.version))
     inputs = []
     for item in json.loads(run.inputs):
         batch = session.get(ImportBatch, item["batch"])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from segdesk.store.repositories import mapping_query
 from segdesk.store.schema import (
+    AuditEvent,
     ExternalAccount,
     Mapping,
     Price,
@@ -154,3 +155,11 @@ def mappings_of(session: Session, external_account_id: int, reference: str | Non
     return list(session.scalars(
         select(Mapping).where(Mapping.external_account_id == external_account_id, ref).order_by(Mapping.id)
     ))
+
+
+def last_event_of(session: Session, entity: str, entity_id: object) -> AuditEvent | None:
+    """The newest audit event about one record: who last changed it, and when."""
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
+        .order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()

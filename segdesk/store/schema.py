@@ -108,9 +108,12 @@ class Mapping(Base):
     sub_account_id: Mapped[int] = mapped_column(ForeignKey("sub_accounts.id"))
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     external_account: Mapped[ExternalAccount] = relationship()
     sub_account: Mapped[SubAccount] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ImportBatch(Base):
@@ -235,6 +238,10 @@ class Finding(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     # JSON list of {"file", "sheet", "row"}.
     evidence: Mapped[str] = mapped_column(Text)
+    # Raised by every change; a change made from an older version is refused (optimistic locking).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class FindingEvent(Base):
@@ -264,6 +271,9 @@ class SignOff(Base):
     user: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AuditEvent(Base):

@@ -197,19 +197,21 @@ class FindingsPage(QWidget):
         if not chosen:
             return
         dialog = CommentDialog(action, len(chosen), self)
-        dialog.accepted.connect(lambda: self._apply(action, [f.id for f in chosen], dialog.comment))
+        dialog.accepted.connect(lambda: self._apply(action, [(f.id, f.version) for f in chosen], dialog.comment))
         dialog.open()
         self.comment_dialog = dialog
 
-    def _apply(self, action: str, ids: list[int], comment: str) -> None:
+    def _apply(self, action: str, ids: list[tuple[int, int]], comment: str) -> None:
+        """Act on (finding id, version as shown) pairs: a finding someone changed meanwhile is
+        refused with who and when, and the list reloads to show it."""
         db, user, desk = self.desk.db, self.desk.user, self.desk
 
         def work(progress):  # type: ignore[no-untyped-def]
             done, failed = [], []
-            for i, finding_id in enumerate(ids):
+            for i, (finding_id, version) in enumerate(ids):
                 progress.report(i, len(ids), f"{action} {finding_id}")
                 try:
-                    act_on_finding(db, finding_id, action, comment, user=user)
+                    act_on_finding(db, finding_id, action, comment, user=user, expected_version=version)
                     done.append(finding_id)
                 except Exception as exc:  # noqa: BLE001 - reported per finding below
                     if is_busy(exc):  # the next one would wait just as long: stop, say it once

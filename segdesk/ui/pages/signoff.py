@@ -278,14 +278,19 @@ class SignOffPage(QWidget):
         user, comment = self.user.text().strip(), self.comment.text().strip()
         if day is None:
             return
+        seen = self.run.run_id if self.run is not None else None  # sign what is on screen, nothing newer
 
         def done(signed) -> None:  # type: ignore[no-untyped-def]
             self.comment.clear()
             self.desk.status.emit(f"Signed {day} as {signed.role}: {signed.user}")
             self.desk.changed.emit()
 
-        self.desk.run(lambda _p: sign_off(db, day, role, user=user or None, comment=comment), done, parent=self,
-                      what=f"Signing as {role}")
+        def failed(exc: BaseException) -> None:
+            show_error(self, f"Signing as {role} did not complete", exc, where=db.describe())
+            self.desk.changed.emit()  # a newer run may have replaced the one shown: show it
+
+        self.desk.run(lambda _p: sign_off(db, day, role, user=user or None, comment=comment, expected_run=seen), done,
+                      parent=self, what=f"Signing as {role}", on_failure=failed)
 
     # --- keys and export -------------------------------------------------------------------------
 
