@@ -446,7 +446,7 @@ def _gone(session, mapping_id: int) -> InputError:  # type: ignore[no-untyped-de
 
 
 def _actor(db: Database, user: str | None) -> str:
-    return acting_person(db, user)
+    return acting_person(db, user, may="chart")
 
 
 def _words(text: str | None) -> str:

@@ -21,7 +21,7 @@ from segdesk.domain.problems import InputError
 from segdesk.ingest.dates import CellDateError, parse_date
 from segdesk.ingest.readers import ReadError, Row, read_table, sheet_names
 from segdesk.ingest.statement import clean_code, column_letter
-from segdesk.services.identity import current_user
+from segdesk.services.identity import acting_person
 from segdesk.services.importing import a_or_an
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -311,7 +311,7 @@ def _cross_check(name: str, chart: Chart) -> list[str]:
 
 def import_chart(db: Database, path: Path, *, user: str | None = None) -> ChartImportResult:
     chart = read_chart(path)
-    user = user or current_user(db)
+    user = acting_person(db, user, may="chart")
     with db.transaction() as session:
         return _apply(session, path.name, chart, user)
 

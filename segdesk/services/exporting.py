@@ -34,7 +34,7 @@ from segdesk.pack.signing import (
     verify_pdf,
 )
 from segdesk.services.audit_trail import describe_payload
-from segdesk.services.identity import acting_person
+from segdesk.services.identity import acting_person, require
 from segdesk.services.overview import as_utc
 from segdesk.services.reconciling import RunView, require_current, schedule_of, view_of
 from segdesk.store import records
@@ -75,6 +75,7 @@ def set_entity_name(db: Database, name: str, *, user: str | None = None) -> str:
     with db.transaction() as session:
         before = records.get_text_setting(session, ENTITY_SETTING)
         if before != cleaned:
+            require(db, user, "chart")  # naming the entity again as it is changes nothing: anyone may
             records.set_text_setting(session, ENTITY_SETTING, cleaned)
             append_event(session, actor=user, action="setting.entity", entity="setting", entity_id=ENTITY_SETTING,
                          payload={"from": before, "to": cleaned})
@@ -94,7 +95,7 @@ def _dec(text: str) -> Decimal:
 
 def gather(db: Database, as_of: dt.date, *, user: str | None = None) -> pc.PackContent:
     """Everything the pack shows for ``as_of``'s current run, as plain values."""
-    exporter = acting_person(db, user)
+    exporter = acting_person(db, user, may="export")
     with db.reading() as session:
         entity = records.get_text_setting(session, ENTITY_SETTING)
         if entity is None:

@@ -37,7 +37,7 @@ def act_on_finding(db: Database, finding_id: int, action: str, comment: str, *, 
         raise InputError(f"unknown action {action!r} (acknowledge, resolve or waive)")
     if not comment.strip():
         raise InputError(f"a comment is required to {action} a finding: say why")
-    user = acting_person(db, user)
+    user = acting_person(db, user, may="act")
     signed_in_as = current_user(db)
     allowed, target = TRANSITIONS[action]
     with _stale_as_refusal(db, lambda session: _changed_since(session, session.get(Finding, finding_id))), \
@@ -77,7 +77,7 @@ def sign_off(db: Database, as_of: dt.date, role: str, *, user: str | None = None
     reconciled again), the signature is refused rather than put on figures they never saw."""
     if role not in ("preparer", "reviewer"):
         raise InputError(f"role must be preparer or reviewer, not {role!r}")
-    user = acting_person(db, user)
+    user = acting_person(db, user, may="prepare" if role == "preparer" else "review")
     signed_in_as = current_user(db)
     with db.transaction() as session:
         run = require_current(session, as_of)

@@ -20,11 +20,14 @@ def current_user(db: Database) -> str:
         return "unknown"
 
 
-def acting_person(db: Database, user: str | None) -> str:
+def acting_person(db: Database, user: str | None, may: str | None = None) -> str:
     """Who is acting. On a shared PostgreSQL database that is the database login and nobody else:
     a typed name that is not the login is refused, so four eyes really are two logins. On a
     personal SQLite file the name is as declared (``--user``, else the OS account); the OS account
-    is recorded beside it in the audit trail (``signed_in_as``)."""
+    is recorded beside it in the audit trail (``signed_in_as``).
+
+    ``may``: the duty about to be done (a key of ``DUTIES``). Once roles are in use, a person
+    without a role for it is refused here, before anything is read or written."""
     from segdesk.domain.problems import InputError
 
     login = current_user(db)
@@ -33,7 +36,57 @@ def acting_person(db: Database, user: str | None) -> str:
             f"on a shared database you act as your database login '{login}'; '{user}' cannot be named instead "
             "(sign in as that person)"
         )
-    return person(user or login)
+    acting = person(user or login)
+    if may is not None:
+        require(db, acting, may)
+    return acting
+
+
+# duty -> (what it is, in words; the roles that allow it)
+DUTIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "import": ("import statements, prices and ledgers", ("importer",)),
+    "chart": ("change the chart of accounts, mappings and settings", ("chart",)),
+    "reconcile": ("reconcile a day", ("preparer", "reviewer")),
+    "act": ("acknowledge, resolve or waive findings", ("preparer", "reviewer")),
+    "prepare": ("sign a run off as preparer", ("preparer",)),
+    "review": ("approve a run as reviewer", ("reviewer",)),
+    "export": ("export audit packs", ("exporter",)),
+    "admin": ("grant and revoke roles", ("admin",)),
+}
+
+ROLE_WORDS = {
+    "admin": "grants and revokes roles",
+    "importer": "imports statements, prices and ledgers",
+    "chart": "keeps the chart: sub-accounts, accounts, mappings, settings",
+    "preparer": "reconciles, works findings, signs off as preparer",
+    "reviewer": "reconciles, works findings, approves as reviewer",
+    "exporter": "exports signed audit packs",
+}
+
+
+def person_key(name: str) -> str:
+    """The one spelling a person's roles are kept under (see ``same_person``)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def require(db: Database, acting: str, duty: str) -> None:
+    """Refuse ``acting`` the ``duty`` unless roles are not in use or one of theirs allows it."""
+    from segdesk.domain.problems import InputError
+    from segdesk.store import roles as store
+
+    words, allowed = DUTIES[duty]
+    with db.reading() as session:
+        if not store.roles_in_use(session):
+            return
+        held = store.roles_of(session, person_key(acting))
+    if held & set(allowed):
+        return
+    having = f"{acting} has {', '.join(sorted(held))}" if held else f"{acting} has no role"
+    needed = " or ".join(allowed)
+    raise InputError(
+        f"{acting} may not {words}: that needs the {needed} role, and {having}. An administrator can grant it: "
+        f"segdesk roles grant \"{acting}\" {allowed[0]}"
+    )
 
 
 def person(name: str) -> str:
@@ -48,7 +101,4 @@ def person(name: str) -> str:
 
 def same_person(a: str, b: str) -> bool:
     """Four eyes compare people, not spellings: case, spacing and Unicode forms do not count."""
-    def key(name: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-    return key(a) == key(b)
+    return person_key(a) == person_key(b)

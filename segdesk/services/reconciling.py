@@ -22,7 +22,7 @@ from segdesk.domain.reconcile import Reconciliation, SubAccountFigures
 from segdesk.domain.reconcile import reconcile as run_checks
 from segdesk.ingest.numbers import format_amount
 from segdesk.services.bulk_work import without_cycle_collection
-from segdesk.services.identity import acting_person
+from segdesk.services.identity import acting_person, require
 from segdesk.services.overview import as_utc
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
@@ -173,7 +173,8 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
         basis = _basis(session, as_of)
         latest = repo.latest_run(session, as_of)
         if latest is not None and latest.fingerprint == basis.fingerprint:
-            return _view(session, latest, reused=True)
+            return _view(session, latest, reused=True)  # only read: anyone may look
+        require(db, user, "reconcile")
         inputs = _load(session, as_of, basis)
         batches, fingerprint = basis.batches, basis.fingerprint
         if not any(s.source_kind != "ledger" for s in inputs.statements):

@@ -40,6 +40,8 @@ DESIGNATIONS = ("client_segregated", "omnibus_client", "proprietary")
 SUB_ACCOUNT_KINDS = ("client", "proprietary", "buffer")
 FINDING_STATUSES = ("open", "acknowledged", "resolved", "waived")
 SIGN_OFF_ROLES = ("preparer", "reviewer")
+# What a person may do once roles are in use (see services/identity.py): one role per duty.
+PERSON_ROLES = ("admin", "importer", "chart", "preparer", "reviewer", "exporter")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -274,6 +276,23 @@ class SignOff(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PersonRole(Base):
+    """A role held by a person (the database login in team mode). With no row at all, roles are
+    not in use: one person's desk, where whoever opens the file may do everything."""
+
+    __tablename__ = "person_roles"
+    __table_args__ = (
+        UniqueConstraint("person", "role", name="uq_person_roles_person_role"),
+        CheckConstraint(_in("role", PERSON_ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person: Mapped[str] = mapped_column(String(200))  # as same_person() compares: casefolded, spaces single
+    role: Mapped[str] = mapped_column(String(20))
+    granted_by: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):
