@@ -24,11 +24,11 @@ def test_segdesk_db_environment_variable_is_honoured(tmp_path):
     assert target.exists()
 
 
-def test_import_then_duplicate_then_audit_verify(tmp_path):
-    db = tmp_path / "desk.sqlite3"
+def test_import_then_duplicate_then_audit_verify(tmp_path, backend):
+    db = backend.url()
     statement = write_northbridge_statement(tmp_path / "nb.xlsx")
     profile = write_profile(tmp_path / "nb.toml")
-    first = segdesk("import", statement, "--profile", profile, "--user", "jane", db=db)
+    first = segdesk("import", statement, "--profile", profile, "--user", "jane", db=backend.url("jane"))
     assert first.code == 0, first.err
     assert "Imported nb.xlsx: 5 balance rows from Northbridge Custody as of 2026-11-20" in first.out
     again = segdesk("import", statement, "--profile", profile, db=db)
@@ -39,8 +39,8 @@ def test_import_then_duplicate_then_audit_verify(tmp_path):
     assert verified.code == 0 and "Audit trail intact: 2 events" in verified.out
 
 
-def test_bad_cells_exit_2_with_a_line_each(tmp_path):
-    db = tmp_path / "desk.sqlite3"
+def test_bad_cells_exit_2_with_a_line_each(tmp_path, backend):
+    db = backend.url()
     statement = write_northbridge_statement(
         tmp_path / "bad.xlsx", extra_rows=[["001", "X", "USD", "1O0", None, None], ["001", "X", "USD", "1", "?", None]]
     )
@@ -83,22 +83,32 @@ def test_a_bad_profile_lists_every_problem(tmp_path):
     ]
 
 
-def test_audit_verify_names_the_first_tampered_event(tmp_path):
-    db = tmp_path / "desk.sqlite3"
+def test_audit_verify_names_the_first_tampered_event(tmp_path, backend):
+    db = backend.url()
     segdesk("import", write_northbridge_statement(tmp_path / "nb.xlsx"), "--profile",
             write_profile(tmp_path / "nb.toml"), db=db)
-    conn = sqlite3.connect(db)
-    conn.execute("DROP TRIGGER audit_events_no_update")
-    conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
-    conn.commit()
-    conn.close()
+    # Someone with the database's owner rights edits an event behind SegDesk's back.
+    if backend.kind == "sqlite":
+        conn = sqlite3.connect(db)
+        conn.execute("DROP TRIGGER audit_events_no_update")
+        conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2")
+        conn.commit()
+        conn.close()
+    else:
+        from sqlalchemy import create_engine, text
+
+        owner = create_engine(db)
+        with owner.begin() as conn:
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            conn.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"))
+        owner.dispose()
     outcome = segdesk("audit", "verify", db=db)
     assert outcome.code == 1
     assert "audit trail BROKEN at event #2" in outcome.err
 
 
-def test_chart_template_import_export_round_trip(tmp_path):
-    db = tmp_path / "desk.sqlite3"
+def test_chart_template_import_export_round_trip(tmp_path, backend):
+    db = backend.url()
     template = tmp_path / "chart.xlsx"
     assert segdesk("chart", "template", template).code == 0
     wb = load_workbook(template)

@@ -46,8 +46,8 @@ maintenance_margin = "mm"
 """
 
 
-def _setup(tmp_path):
-    db = tmp_path / "desk.sqlite3"
+def _setup(tmp_path, backend):
+    desk = backend.url()
     wb = Workbook()
     wb.remove(wb.active)
     for name, rows in CHART_ROWS.items():
@@ -55,7 +55,7 @@ def _setup(tmp_path):
         for row in rows:
             ws.append(row)
     wb.save(tmp_path / "chart.xlsx")
-    assert segdesk("chart", "import", tmp_path / "chart.xlsx", db=db).code == 0
+    assert segdesk("chart", "import", tmp_path / "chart.xlsx", db=desk).code == 0
     custody = Workbook()
     ws = custody.active
     ws.title = "Holdings"
@@ -66,14 +66,17 @@ def _setup(tmp_path):
     (tmp_path / "helix.csv").write_text("account,asset,balance,equity,im,mm\ngamma-sub,USD,18000,18000,60000,30000\n",
                                         encoding="utf-8")
     for file, profile in (("custody.xlsx", CUSTODY_PROFILE), ("helix.csv", EXCHANGE_PROFILE)):
-        outcome = segdesk("import", tmp_path / file, "--profile", write_profile(tmp_path / f"{file}.toml", profile), db=db)
+        profile_path = write_profile(tmp_path / f"{file}.toml", profile)
+        outcome = segdesk("import", tmp_path / file, "--profile", profile_path, db=desk)
         assert outcome.code == 0, outcome.err
-    return db
+    return backend
 
 
-def test_a_day_from_import_to_approval(tmp_path):
-    db = _setup(tmp_path)
-    first = segdesk("reconcile", "--as-of", "2026-11-20", "--json", db=db)
+def test_a_day_from_import_to_approval(tmp_path, backend):
+    """On PostgreSQL each person is their own login: four eyes are two logins there."""
+    _setup(tmp_path, backend)
+    desk, ann, bob = backend.url(), backend.url("ann"), backend.url("bob")
+    first = segdesk("reconcile", "--as-of", "2026-11-20", "--json", db=desk)
     assert first.code == 1  # critical findings are open
     report = json.loads(first.out)
     assert report["segregation"] == {
@@ -99,38 +102,39 @@ def test_a_day_from_import_to_approval(tmp_path):
 
     for f in report["findings"]:
         action = "acknowledge" if f["kind"] == "margin_shortfall" else "resolve"
-        done = segdesk("finding", action, str(f["id"]), "--comment", "Handled with the desk", "--user", "ann", db=db)
+        done = segdesk("finding", action, str(f["id"]), "--comment", "Handled with the desk", "--user", "ann", db=ann)
         assert done.code == 0, done.err
 
     # Re-running with nothing changed gives the same run; statuses as left.
-    again = json.loads(segdesk("reconcile", "--as-of", "2026-11-20", "--json", db=db).out)
+    again = json.loads(segdesk("reconcile", "--as-of", "2026-11-20", "--json", db=desk).out)
     assert again["run_id"] == report["run_id"]
     assert {f["kind"]: f["status"] for f in again["findings"]}["margin_shortfall"] == "acknowledged"
 
-    assert segdesk("sign-off", "--as-of", "2026-11-20", "--role", "preparer", "--user", "ann", db=db).code == 0
-    same = segdesk("sign-off", "--as-of", "2026-11-20", "--role", "reviewer", "--user", "ann", db=db)
+    assert segdesk("sign-off", "--as-of", "2026-11-20", "--role", "preparer", "--user", "ann", db=ann).code == 0
+    same = segdesk("sign-off", "--as-of", "2026-11-20", "--role", "reviewer", "--user", "ann", db=ann)
     assert same.code == 2 and "a different person must review it" in same.err
-    assert segdesk("sign-off", "--as-of", "2026-11-20", "--role", "reviewer", "--user", "bob", db=db).code == 0
+    assert segdesk("sign-off", "--as-of", "2026-11-20", "--role", "reviewer", "--user", "bob", db=bob).code == 0
 
-    frozen = segdesk("finding", "resolve", str(shortfall["id"]), "--comment", "late", "--user", "ann", db=db)
+    frozen = segdesk("finding", "resolve", str(shortfall["id"]), "--comment", "late", "--user", "ann", db=ann)
     assert frozen.code == 2 and "approved and frozen" in frozen.err
 
     # A corrected exchange statement arrives: a new run; the approved one stays as it was.
     (tmp_path / "helix2.csv").write_text("account,asset,balance,equity,im,mm\ngamma-sub,USD,25000,25000,60000,30000\n",
                                          encoding="utf-8")
-    assert segdesk("import", tmp_path / "helix2.csv", "--profile", tmp_path / "helix.csv.toml", db=db).code == 0
-    rerun = json.loads(segdesk("reconcile", "--as-of", "2026-11-20", "--json", db=db).out)
+    assert segdesk("import", tmp_path / "helix2.csv", "--profile", tmp_path / "helix.csv.toml", db=desk).code == 0
+    rerun = json.loads(segdesk("reconcile", "--as-of", "2026-11-20", "--json", db=desk).out)
     assert rerun["run_id"] != report["run_id"]
     assert rerun["sign_offs"] == {}
     statuses = {(f["kind"], f["sub_account"]): (f["status"], f["amount"]) for f in rerun["findings"]}
     assert statuses[("margin_shortfall", "C-GAMMA")] == ("acknowledged", "5000")
     assert statuses[("commingling", "P-HOUSE")] == ("resolved", "75000")
-    assert segdesk("audit", "verify", db=db).code == 0
+    assert segdesk("audit", "verify", db=desk).code == 0
 
 
-def test_summary_table_for_people(tmp_path):
-    db = _setup(tmp_path)
-    outcome = segdesk("reconcile", "--as-of", "2026-11-20", db=db)
+def test_summary_table_for_people(tmp_path, backend):
+    _setup(tmp_path, backend)
+    desk = backend.url()
+    outcome = segdesk("reconcile", "--as-of", "2026-11-20", db=desk)
     assert outcome.code == 1
     lines = outcome.out.splitlines()
     assert lines[0].startswith("Reconciliation 2026-11-20 (run 1, not signed)")
@@ -139,14 +143,15 @@ def test_summary_table_for_people(tmp_path):
     assert lines[-1] == "3 finding(s); 2 critical still open."
 
 
-def test_sign_off_before_reconciling_or_after_a_change_is_refused(tmp_path):
-    db = _setup(tmp_path)
-    early = segdesk("sign-off", "--as-of", "2026-11-20", "--role", "preparer", "--user", "ann", db=db)
+def test_sign_off_before_reconciling_or_after_a_change_is_refused(tmp_path, backend):
+    _setup(tmp_path, backend)
+    desk, ann = backend.url(), backend.url("ann")
+    early = segdesk("sign-off", "--as-of", "2026-11-20", "--role", "preparer", "--user", "ann", db=ann)
     assert early.code == 2 and "run `segdesk reconcile --as-of 2026-11-20` first" in early.err
-    segdesk("reconcile", "--as-of", "2026-11-20", db=db)
+    segdesk("reconcile", "--as-of", "2026-11-20", db=desk)
     (tmp_path / "helix2.csv").write_text("account,asset,balance,equity,im,mm\ngamma-sub,USD,1,1,0,0\n", encoding="utf-8")
-    segdesk("import", tmp_path / "helix2.csv", "--profile", tmp_path / "helix.csv.toml", db=db)
-    stale = segdesk("sign-off", "--as-of", "2026-11-20", "--role", "preparer", "--user", "ann", db=db)
+    segdesk("import", tmp_path / "helix2.csv", "--profile", tmp_path / "helix.csv.toml", db=desk)
+    stale = segdesk("sign-off", "--as-of", "2026-11-20", "--role", "preparer", "--user", "ann", db=ann)
     assert stale.code == 2 and "changed since run 1" in stale.err
-    unknown = segdesk("finding", "waive", "999", "--comment", "x", db=db)
+    unknown = segdesk("finding", "waive", "999", "--comment", "x", db=desk)
     assert unknown.code == 2 and unknown.err.strip() == "segdesk: error: no finding 999"
