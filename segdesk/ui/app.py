@@ -30,6 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from segdesk import __version__
+from segdesk.services.connections import (
+    TeamConnection,
+    password_in_url,
+    save_password,
+    saved_password,
+    wants_password,
+    without_password,
+)
 from segdesk.store.engine import Database, DatabaseError, open_database
 from segdesk.ui.desk import Desk
 from segdesk.ui.pages.audit import AuditPage
@@ -129,6 +137,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         file = self.menuBar().addMenu("&File")
         self._action(file, "&Open database…", QKeySequence.StandardKey.Open, self.open_database_dialog)
+        self._action(file, "&Connect to a team database…", "Ctrl+Shift+O", lambda: self.connect_dialog())
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
@@ -189,7 +198,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         page = s.value("window/page", 0)
         self.sidebar.setCurrentRow(int(page) if str(page).isdigit() and int(page) < len(self.pages) else 0)
-        remember_database(self.desk.db.describe())
+        remember_database(self.desk.db.describe() if self.desk.db.is_sqlite else without_password(self.desk.db.url))
 
     def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         s = settings()
@@ -213,15 +222,40 @@ class MainWindow(QMainWindow):
         if name:
             self.switch_database(name)
 
-    def switch_database(self, target: str) -> None:
+    def switch_database(self, target: str, password: str | None = None) -> None:
+        """Open ``target`` (a file, or a team database's URL) in a new window in place of this one.
+        A team database without its password takes it from the keyring, else asks for it."""
         try:
-            db = open_database(target)
+            db = open_target(target, password)
         except DatabaseError as exc:
+            team = TeamConnection.from_url(target)
+            if team is not None and wants_password(str(exc)):
+                self.connect_dialog(team, reason=f"The server did not accept the login: {exc}")
+                return
             QMessageBox.warning(self, "SegDesk cannot open that database", str(exc))
             return
         window = MainWindow(db)
         window.show()
         self.close()
+
+    def connect_dialog(self, known: TeamConnection | None = None, reason: str = "") -> None:
+        from segdesk.ui.connect_dialog import ConnectDialog
+
+        dialog = ConnectDialog(self, known=known, reason=reason)
+        self.connect_box = dialog
+
+        def accepted() -> None:
+            team, password = dialog.connection(), dialog.password()
+            if team is None:
+                return
+            if dialog.remember.isChecked() and password:
+                why_not = save_password(team, password)
+                if why_not is not None:
+                    self.desk.status.emit(f"Password not kept: {why_not}")
+            self.switch_database(team.address, password or None)
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
 
     # --- importing -------------------------------------------------------------------------------
 
@@ -267,6 +301,17 @@ def remember_database(target: str) -> None:
     settings().setValue("databases/recent", [target, *recent][:RECENT_LIMIT])
 
 
+def open_target(target: str, password: str | None = None) -> Database:
+    """A file, or a team database's URL; a URL without a password gets the one given, else the
+    one kept in the keyring for it, else none (libpq's own PGPASSWORD and .pgpass still apply)."""
+    team = TeamConnection.from_url(target)
+    if team is not None and not password_in_url(target):
+        password = password or saved_password(team)
+        if password:
+            target = team.url(password)
+    return open_database(target)
+
+
 def open_folder(path: Path) -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
@@ -279,11 +324,36 @@ def run_app(db_arg: str | None) -> int:
     if ICON.exists():
         app.setWindowIcon(QIcon(str(ICON)))
     try:
-        db = open_database(db_arg)
+        db = open_target(db_arg) if db_arg else open_database(None)
     except DatabaseError as exc:
-        QMessageBox.critical(None, "SegDesk cannot open its database", str(exc))
-        return 2
+        team = TeamConnection.from_url(db_arg or "")
+        if team is None or not wants_password(str(exc)):
+            QMessageBox.critical(None, "SegDesk cannot open its database", str(exc))
+            return 2
+        db = _ask_for_password(team, str(exc))
+        if db is None:
+            return 2
     window = MainWindow(db)
     window.show()
     return app.exec()
 
+
+
+def _ask_for_password(team: TeamConnection, reason: str) -> Database | None:
+    """At start-up, a team database that wants a password: ask until it opens or the person gives up."""
+    from segdesk.ui.connect_dialog import ConnectDialog
+
+    problem = f"The server did not accept the login: {reason}"
+    while True:
+        dialog = ConnectDialog(None, known=team, reason=problem)
+        if dialog.exec() != ConnectDialog.DialogCode.Accepted or dialog.connection() is None:
+            return None
+        team = dialog.connection()  # type: ignore[assignment]
+        try:
+            db = open_target(team.address, dialog.password() or None)
+        except DatabaseError as exc:
+            problem = str(exc)
+            continue
+        if dialog.remember.isChecked() and dialog.password():
+            save_password(team, dialog.password())
+        return db
