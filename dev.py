@@ -5,6 +5,8 @@
                            (extra arguments go to `segdesk`, e.g. `dev.py run --db my.sqlite3`)
     python3 dev.py test    the same set-up, then the import contracts and the whole test suite
     python3 dev.py bench   the same set-up, then every benchmark (benchmarks/README.md gets the results)
+    python3 dev.py package build the self-contained app folder (dist/segdesk) with PyInstaller;
+                           `--smoke` then runs the whole demo flow from a copy of it, as a user would
     python3 dev.py lock    re-pin requirements/constraints.txt from what .venv has now
 
 Only the standard library is used here, so this file runs before anything is installed.
@@ -57,7 +59,7 @@ def ensure_venv() -> None:
     say("installing pinned dependencies (first run only; a few minutes)")
     pip = (PYTHON, "-m", "pip", "--disable-pip-version-check", "-q")
     run(*pip, "install", "--upgrade", "pip", "setuptools>=77", "wheel")
-    run(*pip, "install", "-c", CONSTRAINTS, "-e", ".[test,bench]")
+    run(*pip, "install", "-c", CONSTRAINTS, "-e", ".[test,bench,package]")
     STAMP.write_text(want)
 
 
@@ -104,7 +106,19 @@ def cmd_lock(_args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "bench": cmd_bench, "lock": cmd_lock}
+def cmd_package(args: list[str]) -> int:
+    ensure_venv()
+    say("building the app folder with PyInstaller (a few minutes)")
+    run(PYTHON, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
+        "--distpath", ROOT / "dist", "--workpath", ROOT / "build" / "pyinstaller", ROOT / "packaging" / "segdesk.spec")
+    say(f"built {ROOT / 'dist' / 'segdesk'}")
+    if "--smoke" in args:
+        return subprocess.call([str(PYTHON), str(ROOT / "packaging" / "smoke.py"), str(ROOT / "dist" / "segdesk")],
+                               cwd=ROOT)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "bench": cmd_bench, "package": cmd_package, "lock": cmd_lock}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

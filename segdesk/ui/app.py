@@ -3,10 +3,11 @@ between sessions, files dropped on the window go to the import wizard."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, QUrl
+from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
@@ -335,6 +336,10 @@ def run_app(db_arg: str | None) -> int:
             return 2
     window = MainWindow(db)
     window.show()
+    quit_after = os.environ.get("SEGDESK_QUIT_AFTER_MS", "")
+    if quit_after.isdigit():  # a smoke test of a packaged build: show the window, then leave
+        print(f"SegDesk {__version__}: window shown on {db.describe()} with {len(window.pages)} pages", flush=True)
+        QTimer.singleShot(int(quit_after), app.quit)
     return app.exec()
 
 
