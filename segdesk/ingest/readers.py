@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,8 +133,10 @@ class RowStream:
         head: Callable[[], tuple[str | None, int]],
         rows: Iterator[tuple[int, Any, Any]],
         close: Callable[[], None] | None = None,
+        cut: list[tuple[int, int, int]] | None = None,
     ) -> None:
         self.file_name = file_name
+        self._cut = cut  # filled by the CSV reader when it reaches the end (see `cut_short`)
         self._head = head  # (sheet, rows hint), when first asked for: a sheet's reader may still be reading
         self._known: tuple[str | None, int] | None = None
         self._rows = rows
@@ -152,6 +155,14 @@ class RowStream:
         if self._known is None:
             self._known = self._head()
         return self._known[1]
+
+    @property
+    def cut_short(self) -> tuple[int, int, int] | None:
+        """For a CSV/text file that ends in the middle of a line, as one cut short does: (that
+        line, its number of values, the number of the line before), known once every row has
+        been given; else None. Whether that matters is for the reader of the rows to say: a
+        shortened balance does, a footnote ("Total,300") does not."""
+        return self._cut[0] if self._cut else None
 
     def __iter__(self) -> Iterator[tuple[int, Any, Any]]:
         return self._rows
@@ -200,6 +211,7 @@ def sheet_names(path: Path) -> list[str]:
     # An .xls is parsed whole when it is opened, so listing its sheets needs the usual memory.
     worker = _Worker(path, {"op": "names", "kind": kind, "use_path": use_path, "max_cells": 20_000_000})
     try:
+        _check_zip_contents(path, kind)
         reply = worker.message()
     finally:
         worker.close()
@@ -380,6 +392,7 @@ def _text_rows(
             data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
+    _refuse_binary(name, data, encoding)
     try:
         text, _ = decode_text(data, encoding)
     except ReadError as exc:
@@ -398,14 +411,54 @@ def _text_rows(
             f"{name}: the delimiter must be one character other than a quote or newline, not {delimiter!r}"
         )
     lines = text.count("\n") or text.count("\r")
-    return RowStream(name, lambda: (None, lines + 1), _csv_records(name, text, delimiter, max_cells))
+    cut: list[tuple[int, int, int]] = []
+    return RowStream(name, lambda: (None, lines + 1), _csv_records(name, text, delimiter, max_cells, cut), cut=cut)
 
 
-def _csv_records(name: str, text: str, delimiter: str, max_cells: int) -> Iterator[tuple[int, list[str], None]]:
-    """(physical line the record starts on, fields) of each record that is not entirely empty."""
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # UTF-32's start like UTF-16's
+_SNIFF_BYTES = 8192
+
+
+def _refuse_binary(name: str, data: bytes, encoding: str | None) -> None:
+    """Refuse, by name, what is not text at all: a PDF, a workbook, an image, random bytes. Before
+    decoding, so that such a file is not reported as a text with an odd byte at offset 0."""
+    from segdesk.ingest.containers import binary_kind, looks_binary
+
+    head = data[:_SNIFF_BYTES]
+    what = binary_kind(head)
+    if what is None:
+        try:
+            wide = encoding is not None and codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+        except LookupError:
+            return  # decode_text names the unknown encoding
+        if wide or head.startswith(_BOMS) or _guess_bomless_utf16(head):
+            return
+        controls = looks_binary(data, head)
+        if not controls:
+            return
+        raise ReadError(
+            f"{name}: not a CSV/text file: this is binary data, not text ({controls:,} of its first "
+            f"{len(head):,} bytes are control codes that no text file holds)"
+        )
+    suffix = re.search(r"\((\.\w+)\)$", what)
+    hint = f"; rename it to {suffix.group(1)} to import it as a spreadsheet" if suffix else ""
+    raise ReadError(f"{name}: not a CSV/text file: this is {what}, not CSV text{hint}")
+
+
+def _csv_records(
+    name: str, text: str, delimiter: str, max_cells: int, cut: list[tuple[int, int, int]] | None = None
+) -> Iterator[tuple[int, list[str], None]]:
+    """(physical line the record starts on, fields) of each record that is not entirely empty.
+
+    A file cut short (a copy or download that stopped) most often ends inside a line. When the
+    text does not end with a line break and its last record has fewer values than the one before,
+    (its line, its values, the values before) is put in `cut` just before that record is given
+    (see `RowStream.cut_short`). A cut at the end of a line cannot be seen."""
     reader = csv.reader(_text_lines(text), delimiter=delimiter)
     line_before = 0  # physical lines consumed before the current record
     cells_seen = 0
+    held: tuple[int, list[str], None] | None = None  # the latest record, given once another comes
+    width_before = 0  # the number of values of the record before `held`
     try:
         for record in reader:
             start = line_before + 1
@@ -414,9 +467,18 @@ def _csv_records(name: str, text: str, delimiter: str, max_cells: int) -> Iterat
             if cells_seen > max_cells:
                 raise ReadError(f"{name}: the file has more than {max_cells:,} cells, the import limit")
             if any(record):
-                yield start, record, None
+                if held is not None:
+                    width_before = len(held[1])
+                    yield held
+                held = (start, record, None)
     except csv.Error as exc:
         raise ReadError(f"{name}: line {reader.line_num}: not valid CSV ({exc})") from None
+    if held is None:
+        return
+    width = len(held[1])
+    if cut is not None and width < width_before and not text.endswith(("\n", "\r")):
+        cut.append((held[0], width, width_before))
+    yield held
 
 
 _TEXT_BLOCK = 1 << 20
@@ -502,16 +564,28 @@ def _sniff_workbook(path: Path, suffix: str) -> tuple[str, bool]:
                 kind = _ole_kind(fh, name)
             else:
                 fh.seek(0)
-                raise ReadError(f"{name}: not a readable spreadsheet ({_describe_non_workbook(fh.read(2048))})")
+                raise ReadError(f"{name}: not a readable spreadsheet ({_describe_non_workbook(fh.read(8192), suffix)})")
     except OSError as exc:
         raise ReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
     return kind, suffix in _SUFFIX_OF_KIND[kind] and path.suffix == suffix
 
 
 def _zip_kind(fh: BinaryIO, name: str) -> str:
+    # Imported here, not at the top: the worker process loads this file alone (see _WORKER_BOOT).
+    from segdesk.ingest.containers import zip_count_problem, zip_directory_problem
+
     try:
+        problem = zip_count_problem(fh)
+        if problem is not None:
+            raise ReadError(f"{name}: not a readable spreadsheet ({problem})")
         with zipfile.ZipFile(fh) as zf:
-            members = {info.filename.lower(): info.filename for info in zf.infolist()}
+            infos = zf.infolist()
+            # Zip bombs the directory shows are refused here, before any reader expands a byte;
+            # the parts themselves are streamed by `_check_zip_contents` while the reader starts.
+            problem = zip_directory_problem(infos, fh.seek(0, os.SEEK_END))
+            if problem is not None:
+                raise ReadError(f"{name}: not a readable spreadsheet ({problem})")
+            members = {info.filename.lower(): info.filename for info in infos}
             if "mimetype" in members or "content.xml" in members:
                 manifest = members.get("meta-inf/manifest.xml")
                 if manifest:
@@ -525,12 +599,43 @@ def _zip_kind(fh: BinaryIO, name: str) -> str:
                 return "xlsx"
     except ReadError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        # NotImplementedError: a compression method zipfile lacks; EOFError/ValueError: truncation
-        raise ReadError(f"{name}: not a readable spreadsheet (damaged zip container: {exc})") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            zlib.error) as exc:
+        # NotImplementedError: a compression method zipfile lacks; EOFError/ValueError: truncation;
+        # zlib.error: a damaged part read here (the manifest of an .ods)
+        reason = str(exc)
+        if isinstance(exc, zipfile.BadZipFile) and reason == "File is not a zip file":
+            # It starts like a zip but has no directory at its end: most often a file cut short.
+            reason = "it starts as a zip archive but its directory, at the end, is missing: the file looks cut " \
+                     "short; copy or download it again"
+        raise ReadError(f"{name}: not a readable spreadsheet (damaged zip container: {reason})") from None
     raise ReadError(
         f"{name}: not a readable spreadsheet (a zip archive, but not an Excel or OpenDocument workbook)"
     )
+
+
+_ZIP_KINDS = {"xlsx", "xlsb", "ods"}
+
+
+def _check_zip_contents(path: Path, kind: str) -> None:
+    """Stream every part of a zip workbook, counting bytes (see `containers.zip_contents_problem`):
+    a part bigger than its header says, a damaged one, or XML declaring entities is refused.
+
+    Called once the reader process is started, so this pass (zlib: about 1 ms per MB expanded)
+    runs beside it rather than before it; whatever that process meets first is bounded by its
+    memory cap and time limit, and this refusal is the one reported.
+    """
+    if kind not in _ZIP_KINDS:
+        return
+    from segdesk.ingest.containers import zip_contents_problem
+
+    try:
+        with path.open("rb") as fh, zipfile.ZipFile(fh) as zf:
+            problem = zip_contents_problem(fh, zf.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+        problem = f"damaged zip container: {exc}"
+    if problem is not None:
+        raise ReadError(f"{path.name}: not a readable spreadsheet ({problem})")
 
 
 def _ole_kind(fh: BinaryIO, name: str) -> str:
@@ -546,7 +651,12 @@ def _ole_kind(fh: BinaryIO, name: str) -> str:
     return "xls"
 
 
-def _describe_non_workbook(head: bytes) -> str:
+def _describe_non_workbook(head: bytes, suffix: str) -> str:
+    from segdesk.ingest.containers import binary_kind
+
+    what = binary_kind(head)
+    if what is not None:
+        return f"this is {what}, not {_WORKBOOK_OF_SUFFIX.get(suffix, 'a workbook')}"
     text = head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")):
         return "it is a web page (HTML) with a spreadsheet name; open it in Excel and save it as .xlsx"
@@ -555,13 +665,15 @@ def _describe_non_workbook(head: bytes) -> str:
             "it is an XML file with a spreadsheet name (perhaps Excel 2003 XML); "
             "open it in Excel and save it as .xlsx"
         )
-    if head.startswith(b"%PDF"):
-        return "it is a PDF document"
     if head and sum(32 <= b < 127 or b in b"\t\r\n" for b in head) > 0.95 * len(head):
         return "it is plain text with a spreadsheet name; if it is CSV, rename it to .csv"
     return "unrecognised or damaged content"
 
 
+_WORKBOOK_OF_SUFFIX = {
+    ".xlsx": "an .xlsx workbook", ".xlsm": "an .xlsm workbook", ".xlsb": "an .xlsb workbook",
+    ".xls": "an .xls workbook", ".ods": "an .ods spreadsheet",
+}
 _PASSWORD_REASON = "the workbook is password-protected; save an unprotected copy and import that"
 
 
@@ -623,6 +735,7 @@ class _Worker:
     def __init__(self, path: Path, request: dict[str, Any]) -> None:
         self.name = path.name
         self.sheet = request.get("sheet")
+        self.request = {**request, "path": str(path)}
         env = {**os.environ, "RUST_BACKTRACE": "0"}  # a Rust panic/abort leaves one short line
         try:
             self.timeout = _worker_timeout(path.stat().st_size)
@@ -702,7 +815,7 @@ class _Worker:
         self.stderr.seek(0)
         stderr = self.stderr.read(1 << 20).decode("utf-8", "replace")
         if "memory allocation" in stderr or "MemoryError" in stderr or "Cannot allocate memory" in stderr:
-            reason = "reading it needs more memory than allowed: it claims far more cells than a statement has"
+            reason = _memory_reason(self.request)
         else:
             last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
             reason = f"the reader stopped unexpectedly: {last[:200]}" if last else (
@@ -748,6 +861,13 @@ def _sheet_rows(path: Path, request: dict[str, Any]) -> RowStream:
         except BaseException:
             worker.close()
             raise
+    try:
+        _check_zip_contents(path, request["kind"])
+    except BaseException:
+        worker.close()
+        if looker is not None:
+            looker.close()
+        raise
     head: dict[str, Any] = {}
 
     def close() -> None:
@@ -858,14 +978,16 @@ def run_sheet_worker() -> None:
     except MemoryError:
         send({
             "status": "refused",
-            "message": "not a readable spreadsheet (reading it needs more memory than allowed: "
-            "it claims far more cells than a statement has)",
+            "message": f"not a readable spreadsheet ({_memory_reason(request)})",
             "sheet": request.get("sheet"),
         })
     except BaseException as exc:  # noqa: BLE001 - includes pyo3's PanicException (a BaseException)
+        reason = _damage_reason(_short(exc))
+        if type(exc).__name__ == "PanicException":  # calamine failed on something it did not expect
+            reason = f"damaged: the reader failed on it ({reason})"
         send({
             "status": "refused",
-            "message": f"not a readable spreadsheet ({_short(exc)})",
+            "message": f"not a readable spreadsheet ({reason})",
             "sheet": request.get("sheet"),
         })
 
@@ -915,6 +1037,20 @@ def _calamine_reason(exc: BaseException) -> str:
     if "cell limit exceeded" in reason.lower():
         # calamine's own cap (.ods): the file claims a grid of billions of cells
         return f"it claims far more cells than a statement has: {reason}"
+    return _damage_reason(reason)
+
+
+def _damage_reason(reason: str) -> str:
+    """calamine's words for a damaged file, made readable: it names a missing part by its bare
+    name ("cellXfs", "Sheet1") and may print its parser's internals ("Start(BytesStart { buf: ...")."""
+    if reason and " " not in reason:
+        return f"damaged: the part or element '{reason}' is missing or unreadable"
+    for internal in ("BytesStart", "BytesEnd", "Borrowed(", "Owned("):
+        cut = reason.find(internal)
+        if cut > 0:
+            return f"damaged: {reason[:cut].rstrip(' ,:(')} (an unexpected XML element)"
+    if reason.startswith("Invalid MIME type: ["):
+        return "damaged: its mimetype part is not that of a spreadsheet"
     return reason
 
 
@@ -1074,6 +1210,60 @@ def float_text(value: float) -> str | None:
     if "e" in text or "n" in text:
         return None
     return "0" if text == "-0" else text
+
+
+_CELL_ATTRIBUTE = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{1,3})([0-9]{1,7})["']""")
+_EXTENT_SCAN_BYTES = 256 << 20
+
+
+def _memory_reason(request: dict[str, Any]) -> str:
+    """Why reading ran out of memory, as specifically as can be said cheaply: for an .xlsx, the
+    last row and column its cells reach (calamine builds a grid that large)."""
+    extent = _xlsx_extent(request["path"], request.get("sheet")) if request.get("kind") == "xlsx" else None
+    if extent is None or extent[0] * extent[1] <= int(request.get("max_cells") or 0):
+        return "reading it needs more memory than allowed: it claims far more cells than a statement has"
+    rows, cols, ref = extent
+    return (f"reading it needs more memory than allowed: its cells reach {ref}, a grid of {rows:,} rows x "
+            f"{cols:,} columns ({rows * cols:,} cells), far more than a statement has")
+
+
+def _xlsx_extent(path: str, sheet: str | None) -> tuple[int, int, str] | None:
+    """(rows, columns, the cell at the far corner) that the cells of an .xlsx sheet (default: the
+    first) reach, from their r="B7" attributes; None if that cannot be told. Reads at most 256 MB of
+    the sheet's XML, a megabyte at a time."""
+    try:
+        from defusedxml import ElementTree as SafeET
+
+        with zipfile.ZipFile(path) as zf:
+            if sheet is None:
+                book = _zip_member(zf, "xl/workbook.xml")
+                names = [e.get("name") for e in SafeET.fromstring(zf.read(book)).iter() if _local(e.tag) == "sheet"] \
+                    if book else []
+                sheet = names[0] if names else None
+            part = _xlsx_sheet_part(zf, sheet) if sheet else None
+            if part is None:
+                return None
+            max_row = max_col = 0
+            overlap = b""
+            with zf.open(part) as stream:
+                for _ in range(_EXTENT_SCAN_BYTES >> 20):
+                    chunk = stream.read(1 << 20)
+                    if not chunk:
+                        break
+                    for found in _CELL_ATTRIBUTE.finditer(overlap + chunk):
+                        max_col = max(max_col, _column_index(found.group(1).decode()) + 1)
+                        max_row = max(max_row, int(found.group(2)))
+                    overlap = chunk[-32:]
+    except Exception:  # noqa: BLE001 - this only words a refusal; it must never fail one
+        return None
+    if not max_row or not max_col:
+        return None
+    from_col = ""
+    index = max_col
+    while index:
+        index, rem = divmod(index - 1, 26)
+        from_col = chr(65 + rem) + from_col
+    return max_row, max_col, f"{from_col}{max_row}"
 
 
 def _check_cells(height: int, width: int, max_cells: int, sheet: str) -> None:

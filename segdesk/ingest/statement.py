@@ -149,7 +149,8 @@ def _find_header(table: Table, profile: Profile) -> tuple[int, dict[str, int]] |
         if missing:
             found = ", ".join(repr(str(c).strip()) for c in row.cells if not _blank(c)) or "nothing"
             return [
-                f"{_where(table, row.number)}: header row lacks column {m!r} (found {found})" for m in missing
+                f"{_where(table, row.number)}: header row lacks column {m!r}, which {profile.name} requires "
+                f"(found {found})" for m in missing
             ]
         return row.number, positions
     best: tuple[int, list[str]] | None = None
@@ -166,12 +167,12 @@ def _find_header(table: Table, profile: Profile) -> tuple[int, dict[str, int]] |
         best = None  # a row lacking every header is no "closest" row
     if best is None:
         return [
-            f"{where}: none of the profile's headers ({', '.join(map(repr, profile.columns.values()))}) "
+            f"{where}: none of the headers of {profile.name} ({', '.join(map(repr, profile.columns.values()))}) "
             f"appear in the first {HEADER_SEARCH_ROWS} rows; is this the right file, sheet and profile?"
         ]
     return [
-        f"{where}: no header row with all the profile's columns in the first {HEADER_SEARCH_ROWS} rows; "
-        f"closest is row {best[0]}, which lacks {', '.join(map(repr, best[1]))}"
+        f"{where}: no header row has every column {profile.name} requires (in the first {HEADER_SEARCH_ROWS} "
+        f"rows); closest is row {best[0]}, which lacks {', '.join(map(repr, best[1]))}"
     ]
 
 
@@ -230,6 +231,7 @@ class StatementParser:
         self.problems: list[str] = []
         self.skipped_rows: list[int] = []
         self.line_count = 0
+        self._last_balance_row: int | None = None  # the file's last row, if it was read as a balance
         self.dates: set[dt.date] = set()
         # Prices: the first row of each (asset, date), to refuse a second price for it.
         self.price_rows: dict[tuple[str, dt.date], int] = {}
@@ -242,7 +244,7 @@ class StatementParser:
               ) -> Iterator[list[list[object]]]:
         """The balance lines of ``rows`` (the whole sheet or file, in order: (number, cells, texts)
         as `readers.RowStream` gives them), in chunks."""
-        rows = iter(rows)
+        source, rows = rows, iter(rows)
         found = self._header(rows)
         if found is None:
             return
@@ -256,6 +258,9 @@ class StatementParser:
             )
             return
         yield from self._body(header, positions, body, date_for_file, total)
+        cut = getattr(source, "cut_short", None)  # a CSV's RowStream: see readers.RowStream.cut_short
+        if cut is not None and cut[0] == self._last_balance_row:
+            self._refuse_cut_line(*cut)
         if not self.line_count and not self.problems:
             self.problems.append(f"{_where(self)}: no balances found under the header on row {self.header_row}")
 
@@ -303,6 +308,7 @@ class StatementParser:
         filled = [i for i, c in enumerate(header.cells) if not _blank(c)]
         width = filled[-1] + 1 if filled else 0
         after_total: int | None = None  # the row of a (grand) total that should close the table
+        questioned_total = None  # the latest row that looks like a total but has an asset
 
         # The fast way through a row: every cell read by a cache or a fast path. A row it cannot
         # take whole (a bad or blank required cell, a formula or error cell) is read again by
@@ -384,6 +390,7 @@ class StatementParser:
                             f"a total, set skip_rows_matching in {profile.name}; if it is a balance, set "
                             "skip_rows_matching to a pattern that does not match it"
                         )
+                        questioned_total = number
                         continue
                     skipped.append(number)
                     if TABLE_END.match(first_text):
@@ -478,12 +485,28 @@ class StatementParser:
                         f"{as_of.isoformat()} (also on {_row_word(self)} {first_row})"  # type: ignore[union-attr]
                     )
             chunk.append(line)
+        else:
+            # The rows ran out (no table_ends_at stop): was the last one taken for a balance, read
+            # or refused? A file cut short damages that one (see `lines`).
+            if index >= 0 and (not skipped or skipped[-1] != number) and questioned_total != number:
+                self._last_balance_row = number
         self.line_count = count
         done = index + 1
         report(done, max(total, done), "Reading rows")
         if chunk:
             yield chunk
         problems.extend(self._price_problems)
+
+    def _refuse_cut_line(self, number: int, values: int, values_before: int) -> None:
+        """The last balance line of a file that ends in the middle of it: what is left of it
+        (a shorter number, a missing column) is not the balance the sender wrote. Its other
+        problems (a blank quantity...) follow from the cut, so this one line replaces them."""
+        where = _where(self, number)
+        self.problems[:] = [p for p in self.problems if not p.startswith((where + ",", where + ":"))]
+        self.problems.append(
+            f"{where}: the file ends in the middle of this line ({values} of {values_before} values, no line "
+            "break at the end): it looks cut short; export or copy it again"
+        )
 
     def parsed_line(self, line: list[object]) -> ParsedLine:
         """A line as `lines` gives it, as a ParsedLine (amounts as Decimals)."""

@@ -1,0 +1,1 @@
+"""Hostile statement files: see README.md here."""
