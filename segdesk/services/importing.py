@@ -13,7 +13,7 @@ from segdesk.ingest.profile import Profile, load_profile
 from segdesk.ingest.readers import ReadError, RereadNeeded, open_rows
 from segdesk.ingest.statement import StatementParser
 from segdesk.services.bulk_work import without_cycle_collection
-from segdesk.services.identity import current_user
+from segdesk.services.identity import acting_person
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
 from segdesk.store.engine import Database
@@ -53,7 +53,7 @@ def import_statement(
     progress = progress or Progress()
     if isinstance(profile, Path):
         profile = load_profile(profile)
-    user = user or current_user(db)
+    user = acting_person(db, user, may="import")
     try:
         content = path.read_bytes()
     except FileNotFoundError:

@@ -9,7 +9,8 @@ import pytest
 from segdesk.domain.problems import InputError
 from segdesk.services import accounts as acc
 from segdesk.services.audit_trail import verify_audit_trail
-from segdesk.services.demo import load_demo
+from segdesk.services.demo import DEMO_DIR, load_demo
+from segdesk.services.importing import import_statement
 from segdesk.services.exporting import gather, set_entity_name
 from segdesk.services.findings import act_on_finding, sign_off
 from segdesk.services.people import grant_role, list_roles, revoke_role
@@ -57,6 +58,11 @@ def test_each_duty_needs_its_role_and_the_refusal_says_which(team):
         acc.add_mapping(team("carol"), **ZETA, user="carol")
     assert _event_count(team()) == events  # nothing written, not even an attempt
     acc.add_mapping(team("kim"), **ZETA, user="kim")
+    with pytest.raises(InputError, match="kim may not import statements, prices and ledgers: that needs the importer "
+                                         "role, and kim has chart"):
+        import_statement(team("kim"), DEMO_DIR / "helix_2026-11-20.csv", DEMO_DIR / "profiles" / "helix.toml",
+                         user="kim")
+    assert _event_count(team()) == events + 1  # the mapping only: the refused import left nothing
 
     with pytest.raises(InputError, match="erin may not reconcile a day: that needs the preparer or reviewer role"):
         reconcile(team("erin"), D, user="erin")
