@@ -46,6 +46,11 @@ def test_empty_database_offers_the_demo_and_loads_it(qtbot, window, db):
     assert dash.banner.isVisibleTo(w) and dash.demo_button.isVisibleTo(w)
     assert "This database is empty" in dash.banner_text.text()
     assert w.imports.stack.currentWidget() is w.imports.empty
+    # A first run says what to do, in order, from the chart to the signed pack.
+    steps = dash.counts.text()
+    assert "Getting started" in steps and steps.count("<li>") == 6
+    assert steps.index("Set up the chart") < steps.index("Import the day") < steps.index("Reconcile.") \
+        < steps.index("Sign off.") < steps.index("Export the signed audit pack")
     qtbot.mouseClick(dash.demo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dash.run is not None, timeout=30000)
     settle(qtbot)
@@ -54,6 +59,7 @@ def test_empty_database_offers_the_demo_and_loads_it(qtbot, window, db):
     assert dash.cards["excess"].value.text() == "261,999.9"
     assert "4 critical finding(s) open" in dash.status.text()
     assert not dash.banner.isVisibleTo(w)
+    assert "Getting started" not in dash.counts.text() and "Findings still open" in dash.counts.text()
     assert len(list_imports(db)) == 5
     assert "As of: 20 Nov 2026" in w.day_label.text()
 

@@ -47,6 +47,23 @@ def money(d: Decimal | str) -> str:
     return grouped(d if isinstance(d, str) else plain(d))
 
 
+GETTING_STARTED = """
+<h3>Getting started</h3>
+<ol style="margin-left: -20px">
+<li><b>Set up the chart.</b> On the Accounts page, import your chart workbook (sub-accounts,
+external accounts and how lines map to them), or write one from the template there.</li>
+<li><b>Import the day's statements.</b> File &rarr; Import statements (Ctrl+I), or drop the files on
+this window. The wizard learns each sender's layout once and remembers it.</li>
+<li><b>Reconcile.</b> Pick the as-of date at the top and press Reconcile.</li>
+<li><b>Work the findings.</b> On the Findings page, acknowledge, resolve or waive each one, with a
+comment saying why.</li>
+<li><b>Sign off.</b> A preparer signs the day, then a different person approves it as reviewer.</li>
+<li><b>Export the signed audit pack</b> for your auditor, on the Sign-off &amp; export page.</li>
+</ol>
+<p>New to SegDesk? <b>Load the demo fund</b> above to explore a reconciled day first.</p>
+"""
+
+
 class DashboardPage(QWidget):
     import_requested = Signal(list)
 
@@ -105,6 +122,8 @@ class DashboardPage(QWidget):
         self.counts.setTextFormat(Qt.TextFormat.RichText)
         self.counts.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.counts.setMinimumWidth(320)
+        self.counts.setMaximumWidth(460)
+        self.counts.setWordWrap(True)
         middle.addWidget(self.counts)
         self.chart = QChart()
         if self.palette().color(QPalette.ColorRole.Window).lightness() < 128:  # follow a dark system theme
@@ -159,6 +178,8 @@ class DashboardPage(QWidget):
             self.import_button.setVisible(False)
         self._show_run(run)
         self._show_history(history)
+        if empty:
+            self.counts.setText(GETTING_STARTED)
 
     def _show_run(self, run: RunView | None) -> None:
         if run is None:
