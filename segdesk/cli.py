@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -114,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit = command(commands, "audit", "the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
     command(audit_sub, "verify", "recompute the hash chain and name the first broken event")
+
+    backup = command(commands, "backup", "write a checked copy of the SQLite database (integrity and audit chain)")
+    backup.add_argument("--out", type=Path, metavar="FILE",
+                        help="the backup file, or a folder for it (default: <db>-backup-YYYYMMDD-HHMMSS.sqlite3 "
+                             "beside the database; for the default database, in the data folder's backups/)")
+    backup.add_argument("--replace", action="store_true", help="overwrite FILE if it exists")
+    restore = command(commands, "restore", "replace the SQLite database with a checked backup (keeps a safety copy)")
+    restore.add_argument("file", type=Path, metavar="FILE")
     return parser
 
 
@@ -148,11 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         print(f"segdesk: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except SQLAlchemyError as exc:  # e.g. the database is locked by another program
-        from segdesk.store.engine import first_line
+    except (SQLAlchemyError, sqlite3.Error) as exc:  # locked by another program, disk full, ...
+        # (sqlite3's own errors arrive unwrapped from the bulk inserts, which use the driver's cursor.)
+        from segdesk.store.engine import database_failure
 
-        print(f"segdesk: error: the database refused the change, nothing was stored: {first_line(exc)}",
-              file=sys.stderr)
+        print(f"segdesk: error: {database_failure(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:  # a file we were asked to write or read
         where = f"{exc.filename}: " if exc.filename else ""
@@ -459,6 +468,36 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_ATTENTION
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from segdesk.services.backup import DamagedDatabase, back_up
+
+    try:
+        made = back_up(args.db, args.out, replace=args.replace)
+    except DamagedDatabase as exc:
+        for line in exc.problems:
+            print(f"segdesk: {line}", file=sys.stderr)
+        return EXIT_ATTENTION
+    print(f"Backed up {made.database} to {made.path} ({made.size / 1_000_000:.1f} MB)")
+    print(f"  Checked: integrity ok; audit trail intact, {made.events} events, chain head {made.chain_head}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from segdesk.services.backup import restore
+
+    done = restore(args.db, args.file)
+    if done.safety_copy is not None:
+        print(f"Kept the database as it was in {done.safety_copy}")
+        for problem in done.safety_problems:
+            print(f"  Note: the database as it was: {problem}")
+    if done.upgraded_from:
+        print(f"Upgraded the backup's schema from revision {done.upgraded_from} to this version's")
+    print(f"Restored {done.database} from {done.backup}")
+    print(f"  Checked: integrity ok; audit trail intact, {done.events} events (the restore recorded as the last), "
+          f"chain head {done.chain_head}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -471,6 +510,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export,
     "verify": cmd_verify,
     "audit": cmd_audit,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 

@@ -30,12 +30,21 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-def upgrade_to_head(database: Database) -> None:
-    """Bring the schema to head; an existing SQLite file is copied aside before any change."""
+def is_known_revision(revision: str) -> bool:
+    """A revision this SegDesk has a migration for (an older or the current schema)."""
+    try:
+        return ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except Exception:  # alembic raises its own kinds for an unknown or ambiguous id
+        return False
+
+
+def upgrade_to_head(database: Database, *, backup: bool = True) -> None:
+    """Bring the schema to head; an existing SQLite file is copied aside before any change
+    (``backup=False``: the caller's own scratch copy, which needs none)."""
     current = current_revision(database)
     if current == head_revision():
         return
     path = database.sqlite_path
-    if path is not None and path.exists() and has_tables(database.engine):
+    if backup and path is not None and path.exists() and has_tables(database.engine):
         backup_sqlite(path, current or "unversioned")
     command.upgrade(alembic_config(database), "head")
