@@ -123,6 +123,24 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--replace", action="store_true", help="overwrite FILE if it exists")
     restore = command(commands, "restore", "replace the SQLite database with a checked backup (keeps a safety copy)")
     restore.add_argument("file", type=Path, metavar="FILE")
+
+    database = command(commands, "db", "the database itself")
+    database_sub = database.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=_Parser)
+    copy = command(database_sub, "copy", "copy the whole database into a new SQLite file or an empty PostgreSQL "
+                                         "database, and check the copy (rows, money sums, audit chain)")
+    copy.add_argument("--to", required=True, metavar="URL",
+                      help="a new SQLite file (path or sqlite:///PATH), or an existing, empty PostgreSQL database: "
+                           "postgresql+psycopg://USER@HOST:PORT/DB")
+
+    roles = command(commands, "roles", "who may import, keep the chart, prepare, review, export (team mode)")
+    roles_sub = roles.add_subparsers(dest="roles_command", metavar="ACTION", required=True, parser_class=_Parser)
+    command(roles_sub, "list", "the roles granted, to whom, by whom and when")
+    for name, helptext in (("grant", "give a person a role (the first must be admin)"),
+                           ("revoke", "take a role from a person")):
+        p = command(roles_sub, name, helptext)
+        p.add_argument("person", metavar="PERSON", help="the person: their database login in team mode")
+        p.add_argument("role", metavar="ROLE", help="admin, importer, chart, preparer, reviewer or exporter")
+        p.add_argument("--user", help="who is acting (default: you; on PostgreSQL, your login)")
     return parser
 
 
@@ -498,6 +516,40 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from segdesk.services.db_copy import copy_database
+
+    source = _open(args)
+    report = copy_database(source, args.to, progress=Progress(terminal_progress(sys.stderr)))
+    width = max(len(t.table) for t in report.tables)
+    for copied in report.tables:
+        print(f"{copied.table:<{width}}  {copied.rows:>9} rows")
+    print(f"verified: row counts, money sums, audit chain head #{report.chain_events} {report.chain_head}")
+    return EXIT_OK
+
+
+def cmd_roles(args: argparse.Namespace) -> int:
+    from segdesk.services.people import grant_role, list_roles, revoke_role
+
+    db = _open(args)
+    if args.roles_command == "list":
+        held = list_roles(db)
+        if not held:
+            print("No roles granted: anyone who opens this database may do everything (one person's desk).")
+            return EXIT_OK
+        width = max(len(r.person) for r in held)
+        for r in held:
+            print(f"{r.person:<{width}}  {r.role:<9}  granted by {r.granted_by} at {r.granted_at:%Y-%m-%d %H:%M} UTC")
+        return EXIT_OK
+    if args.roles_command == "grant":
+        granted = grant_role(db, args.person, args.role, user=args.user)
+        print(f"{granted.person} now has the {granted.role} role (granted by {granted.granted_by})")
+    else:
+        revoke_role(db, args.person, args.role, user=args.user)
+        print(f"{args.person.strip()} no longer has the {args.role.strip().lower()} role")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
     "demo": cmd_demo,
@@ -512,6 +564,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_audit,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "db": cmd_db,
+    "roles": cmd_roles,
 }
 
 

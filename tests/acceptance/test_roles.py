@@ -122,3 +122,21 @@ def test_only_an_admin_grants_or_revokes_and_the_last_admin_stays(team):
 def _event_count(db) -> int:
     with db.reading() as session:
         return session.query(AuditEvent).count()
+
+
+def test_roles_from_the_command_line(tmp_path):
+    from tests.acceptance.cli import segdesk
+
+    desk = tmp_path / "desk.sqlite3"
+    assert segdesk("init", db=desk).code == 0
+    assert segdesk("roles", "list", db=desk).out.startswith("No roles granted")
+    first = segdesk("roles", "grant", "bob", "importer", "--user", "jane", db=desk)
+    assert first.code == 2 and "the first role granted must be admin" in first.err
+    assert segdesk("roles", "grant", "jane", "admin", "--user", "jane", db=desk).code == 0
+    done = segdesk("roles", "grant", " Bob ", "Importer", "--user", "jane", db=desk)
+    assert done.code == 0 and done.out.strip() == "bob now has the importer role (granted by jane)"
+    refused = segdesk("roles", "revoke", "jane", "admin", "--user", "bob", db=desk)
+    assert refused.code == 2 and "bob may not grant and revoke roles: that needs the admin role" in refused.err
+    listed = segdesk("roles", "list", db=desk).out.splitlines()
+    assert [line.split()[:2] for line in listed] == [["bob", "importer"], ["jane", "admin"]]
+    assert "granted by jane at 20" in listed[0]
