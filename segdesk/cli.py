@@ -114,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = command(commands, "audit", "the audit trail")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True, parser_class=_Parser)
-    command(audit_sub, "verify", "recompute the hash chain and name the first broken event")
+    audit_verify = command(audit_sub, "verify", "recompute the hash chain and name the first broken event")
+    audit_verify.add_argument("--against", type=Path, action="append", default=[], metavar="PACK.pdf",
+                              help="also check the trail still holds the chain head this signed pack recorded "
+                                   "(catches events removed from the end); may be given more than once")
 
     backup = command(commands, "backup", "write a checked copy of the SQLite database (integrity and audit chain)")
     backup.add_argument("--out", type=Path, metavar="FILE",
@@ -471,18 +474,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from segdesk.services.audit_trail import verify_audit_trail
+    from segdesk.services.audit_trail import check_against_packs, guard_problem, verify_audit_trail
 
     db = _open(args)
     report = verify_audit_trail(db)
-    if report.intact:
-        print(f"Audit trail intact: {report.events} events, chain head {report.head}")
+    problems = [] if report.intact else [
+        f"audit trail BROKEN at event #{report.broken_seq}: {report.reason} ({report.events} events checked)"]
+    guard = guard_problem(report)
+    if guard is not None:
+        problems.append(guard)
+    problems += check_against_packs(db, args.against) if report.intact else []
+    if not problems:
+        witnesses = f"; it holds the chain head of {len(args.against)} signed pack(s)" if args.against else ""
+        print(f"Audit trail intact: {report.events} events, chain head {report.head}{witnesses}")
         return EXIT_OK
-    print(
-        f"segdesk: audit trail BROKEN at event #{report.broken_seq}: {report.reason} "
-        f"({report.events} events checked)",
-        file=sys.stderr,
-    )
+    for line in problems:
+        print(f"segdesk: {line}", file=sys.stderr)
     return EXIT_ATTENTION
 
 

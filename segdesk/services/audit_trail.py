@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from segdesk.store.audit import ChainReport, verify_chain
 from segdesk.store.engine import Database
@@ -11,6 +12,42 @@ from segdesk.store.engine import Database
 def verify_audit_trail(db: Database) -> ChainReport:
     with db.reading() as session:
         return verify_chain(session)
+
+
+def guard_problem(report: ChainReport) -> str | None:
+    """The missing append-only guard, in words, if it is missing."""
+    if not report.guards_missing:
+        return None
+    return (f"the append-only guard on audit events is gone ({', '.join(report.guards_missing)} removed or "
+            "disabled): the database was worked on outside SegDesk")
+
+
+def check_against_packs(db: Database, packs: list[Path]) -> list[str]:
+    """The trail held up against signed packs exported from it: each records the chain head when it
+    was made (event #N and its hash), so a trail cut back or rewritten at or before #N is caught
+    even though it is intact in itself. One line per problem, naming the pack."""
+    from segdesk.services.exporting import verify_pack
+    from segdesk.store.audit import head_at
+
+    problems = []
+    with db.reading() as session:
+        last = verify_chain(session).events
+        for path in packs:
+            check = verify_pack(path)
+            recorded = (check.facts or {}).get("audit_chain_head") if check.ok else None
+            if recorded is None:
+                why = "; ".join(check.problems) or "it records no audit chain head"
+                problems.append(f"{path.name}: cannot be used as a witness: {why}")
+                continue
+            seq, expected = int(recorded["seq"]), str(recorded["hash"])
+            found = head_at(session, seq)
+            if found is None:
+                problems.append(f"{path.name}: the pack was made at audit event #{seq}, but the trail now ends at "
+                                f"#{last}: events were removed (the trail was cut back)")
+            elif found != expected:
+                problems.append(f"{path.name}: the pack records event #{seq} as {expected[:16]}…, the trail has "
+                                f"{found[:16]}…: the trail was rewritten at or before event #{seq}")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -86,20 +86,48 @@ def append_event(
     return event
 
 
+GUARDS = ("audit_events_no_update", "audit_events_no_delete")  # the triggers migration 0001 made
+
+
 @dataclass(frozen=True)
 class ChainReport:
     events: int
     head: str
     broken_seq: int | None = None
     reason: str = ""
+    guards_missing: tuple[str, ...] = ()  # append-only triggers dropped or disabled: edited outside SegDesk
 
     @property
     def intact(self) -> bool:
         return self.broken_seq is None
 
 
+def missing_guards(session: Session) -> tuple[str, ...]:
+    """The append-only triggers on audit events that are gone (or disabled, on PostgreSQL). SegDesk
+    never removes them: their absence means someone worked on the database outside SegDesk."""
+    if session.get_bind().dialect.name == "postgresql":
+        present = set(session.scalars(text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass AND tgenabled <> 'D'")))
+    else:
+        present = set(session.scalars(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")))
+    return tuple(g for g in GUARDS if g not in present)
+
+
 def verify_chain(session: Session) -> ChainReport:
-    """Recompute every hash in order; name the first event that does not match."""
+    """Recompute every hash in order; name the first event that does not match. Also says whether
+    the append-only guard is still in place (``guards_missing``)."""
+    report = _verify_links(session)
+    guards = missing_guards(session)
+    return report if not guards else ChainReport(report.events, report.head, report.broken_seq, report.reason, guards)
+
+
+def head_at(session: Session, seq: int) -> str | None:
+    """The hash of event ``seq``, if the trail still has it."""
+    return session.scalars(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first()
+
+
+def _verify_links(session: Session) -> ChainReport:
     prev = GENESIS
     expected_seq = 1
     count = 0

@@ -112,8 +112,11 @@ def test_cli_names_an_event_whose_payload_was_rewritten(db, db_path):
     _tamper(db_path, "UPDATE audit_events SET payload = '{\"amount\":\"1.00\",\"n\":1}' WHERE seq = 2")
     done = _audit_verify(db_path)
     assert done.code == 1 and done.out == ""
-    assert done.err == ("segdesk: audit trail BROKEN at event #2: its content does not match its hash (altered) "
-                        "(2 events checked)\n")
+    assert done.err.splitlines() == [
+        "segdesk: audit trail BROKEN at event #2: its content does not match its hash (altered) (2 events checked)",
+        "segdesk: the append-only guard on audit events is gone (audit_events_no_update, audit_events_no_delete "
+        "removed or disabled): the database was worked on outside SegDesk",
+    ]
 
 
 def test_cli_names_the_event_after_a_deleted_middle_event(db, db_path):
@@ -155,19 +158,36 @@ def test_cli_names_the_first_event_a_forged_insertion_breaks(db, db_path):
     assert "audit trail BROKEN at event #3: its link to the previous event does not match" in done.err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: the chain has no anchor outside the table, so removing the newest events leaves a shorter chain "
-    "that is still intact; see docs/reliability.md (audit trail: truncation) for the proposal"))
-def test_cli_detects_the_newest_event_deleted(db, db_path):
+def test_cli_detects_the_newest_event_deleted_by_the_guard_that_had_to_go(db, db_path):
+    """Cutting the newest events off leaves a shorter chain, intact in itself; but deleting them
+    meant dropping the append-only triggers, and audit verify says they are gone."""
     _four_events(db, db_path)
     _tamper(db_path, "DELETE FROM audit_events WHERE seq = 4")
     done = _audit_verify(db_path)
-    assert done.code == 1 and "#4" in done.err
+    assert done.code == 1
+    assert done.err.strip() == ("segdesk: the append-only guard on audit events is gone (audit_events_no_update, "
+                                "audit_events_no_delete removed or disabled): the database was worked on outside "
+                                "SegDesk")
+
+
+def _tamper_and_cover(db_path, sql):
+    """As _tamper, then the triggers put back as they were: the most careful attacker."""
+    conn = sqlite3.connect(db_path)
+    triggers = [row[0] for row in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")]
+    conn.close()
+    _tamper(db_path, sql)
+    conn = sqlite3.connect(db_path)
+    for statement in triggers:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
 
 
 def test_a_truncated_chain_is_caught_against_the_head_an_exported_pack_recorded(tmp_path):
-    # What works today: a signed pack records the chain head (seq and hash) when it was exported. A chain
-    # cut back below that seq, or rewritten up to it, no longer has that event, which anyone can compare.
+    """A signed pack records the chain head (event #N and its hash) when it was exported. A trail
+    cut back below #N, or rewritten up to it, no longer holds that event: `audit verify --against`
+    says so, even when the attacker put the triggers back and the shorter chain is intact in itself."""
     from tests.acceptance.cli import segdesk
 
     db_path = tmp_path / "fund.sqlite3"
@@ -183,10 +203,16 @@ def test_a_truncated_chain_is_caught_against_the_head_an_exported_pack_recorded(
     events = _events(db_path)
     assert (int(seq), head) in [(s, h) for s, _prev, h in events]
     assert events[-1][0] == int(seq) + 1  # the export's own event comes after the head it records
+    witnessed = segdesk("audit", "verify", "--against", tmp_path / "pack.pdf", db=db_path)
+    assert witnessed.code == 0 and "it holds the chain head of 1 signed pack(s)" in witnessed.out
 
-    _tamper(db_path, f"DELETE FROM audit_events WHERE seq >= {seq}")  # the newest events, the export's included
-    # Today `audit verify` finds the shorter chain intact (test above); the pack's head is what is missing.
-    assert (int(seq), head) not in [(s, h) for s, _prev, h in _events(db_path)]
+    _tamper_and_cover(db_path, f"DELETE FROM audit_events WHERE seq >= {seq}")  # the export's event included
+    alone = segdesk("audit", "verify", db=db_path)
+    assert alone.code == 0  # the shorter chain is intact in itself, the guard back in place: the known limit
+    caught = segdesk("audit", "verify", "--against", tmp_path / "pack.pdf", db=db_path)
+    assert caught.code == 1
+    assert caught.err.strip() == (f"segdesk: pack.pdf: the pack was made at audit event #{seq}, but the trail now "
+                                  f"ends at #{int(seq) - 1}: events were removed (the trail was cut back)")
 
 
 def test_a_pack_cannot_be_exported_from_a_database_whose_chain_is_broken(tmp_path):

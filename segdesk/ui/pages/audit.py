@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from segdesk.services.audit_trail import EventView, describe_payload, list_events, verify_audit_trail
+from segdesk.services.audit_trail import (
+    EventView,
+    describe_payload,
+    guard_problem,
+    list_events,
+    verify_audit_trail,
+)
 from segdesk.ui.desk import Desk
 from segdesk.ui.rows_model import RowsTableModel
 from segdesk.ui.widgets import (
@@ -83,7 +90,10 @@ class AuditPage(QWidget):
         db = self.desk.db
 
         def show(report) -> None:  # type: ignore[no-untyped-def]
-            if report.intact:
+            if report.intact and report.guards_missing:
+                self.chain.setText(f"<span style='color:#b3261e'><b>✖ Chain intact, but {escape(guard_problem(report))}"
+                                   "</b></span>")
+            elif report.intact:
                 self.chain.setText(f"<span style='color:#1e7b45'><b>✔ Chain intact</b></span>: {report.events} events, "
                                    f"head {report.head[:16]}…")
             else:
