@@ -12,7 +12,7 @@ from segdesk.services.exporting import entity_name, set_entity_name
 from segdesk.services.importing import ImportResult, import_statement
 from segdesk.services.overview import list_imports
 from segdesk.services.reconciling import RunView, reconcile
-from segdesk.store.engine import Database
+from segdesk.store.engine import Database, default_location, open_database
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
 DEMO_USER = "demo"
@@ -45,3 +45,28 @@ def load_demo(db: Database, demo_dir: Path = DEMO_DIR) -> DemoLoad:
     ]
     # Reconciled too, so the app opens on a day with something to look at.
     return DemoLoad(True, results, reconcile(db, DEMO_DATE, user=user))
+
+
+DEMO_FILE = "demo.sqlite3"
+
+
+def demo_location(db: Database) -> Path:
+    """Where the demo fund lives for someone working on ``db``: a file of its own beside their
+    SQLite database (or in their data folder, for a team database), so that exploring the demo
+    never puts a made-up fund, its entity name and its audit events into their real books."""
+    here = db.sqlite_path
+    return here.with_name(DEMO_FILE) if here is not None else default_location().with_name(DEMO_FILE)
+
+
+def open_demo(db: Database) -> tuple[Database, DemoLoad]:
+    """The demo database for someone working on ``db``, loaded and reconciled on first use. If
+    ``db`` is itself that file, the demo goes into it."""
+    target_path = demo_location(db)
+    if db.sqlite_path is not None and db.sqlite_path.resolve() == target_path.resolve():
+        return db, load_demo(db)
+    target = open_database(str(target_path))
+    try:
+        return target, load_demo(target)
+    except Exception:
+        target.dispose()
+        raise

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self.desk.activity.connect(lambda what: self.busy_label.setText(f"Working: {what}…" if what else ""))
         self.desk.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.dashboard.import_requested.connect(self.import_files)
+        self.dashboard.demo_opened.connect(self.open_demo_window)
         self.imports.import_requested.connect(self.import_files)
 
         self._menus()
@@ -237,6 +238,15 @@ class MainWindow(QMainWindow):
             return
         window = MainWindow(db)
         window.show()
+        self.close()
+
+    def open_demo_window(self, db: Database) -> None:
+        """The demo fund's own database, in a new window in place of this one."""
+        window = MainWindow(db)
+        window.show()
+        window.desk.status.emit(f"This is the demo fund, in {db.describe()}; your database is as it was "
+                                "(File > Open recent to go back to it)")
+        self.demo_window = window
         self.close()
 
     def connect_dialog(self, known: TeamConnection | None = None, reason: str = "") -> None:

@@ -52,6 +52,14 @@ def test_empty_database_offers_the_demo_and_loads_it(qtbot, window, db):
     assert steps.index("Set up the chart") < steps.index("Import the day") < steps.index("Reconcile.") \
         < steps.index("Sign off.") < steps.index("Export the signed audit pack")
     qtbot.mouseClick(dash.demo_button, Qt.MouseButton.LeftButton)
+    # The demo opens in a database of its own, beside this one, which stays empty.
+    qtbot.waitUntil(lambda: getattr(w, "demo_window", None) is not None, timeout=30000)
+    demo_window = w.demo_window
+    qtbot.addWidget(demo_window)
+    assert demo_window.statusBar().currentMessage().startswith("This is the demo fund, in ")
+    assert demo_window.desk.db.sqlite_path == db.sqlite_path.with_name("demo.sqlite3")
+    assert list_imports(db) == []
+    w, dash = demo_window, demo_window.dashboard
     qtbot.waitUntil(lambda: dash.run is not None, timeout=30000)
     settle(qtbot)
     assert w.desk.as_of == DAY
@@ -60,8 +68,9 @@ def test_empty_database_offers_the_demo_and_loads_it(qtbot, window, db):
     assert "4 critical finding(s) open" in dash.status.text()
     assert not dash.banner.isVisibleTo(w)
     assert "Getting started" not in dash.counts.text() and "Findings still open" in dash.counts.text()
-    assert len(list_imports(db)) == 5
+    assert len(list_imports(w.desk.db)) == 5 and list_imports(db) == []
     assert "As of: 20 Nov 2026" in w.day_label.text()
+    w.desk.db.dispose()
 
 
 def test_imported_files_are_listed_newest_first_and_sort_by_number(qtbot, window, db):

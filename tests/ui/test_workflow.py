@@ -47,8 +47,14 @@ def test_a_whole_day_in_the_window(qtbot, db, tmp_path, monkeypatch):
     window.show()
     settle(qtbot)
 
-    # 1. The empty database offers the demo fund.
-    window.dashboard.demo_button.click()
+    # 1. The empty database offers the demo fund, which opens in a database of its own.
+    empty = window
+    empty.dashboard.demo_button.click()
+    qtbot.waitUntil(lambda: getattr(empty, "demo_window", None) is not None, timeout=WAIT)
+    window = empty.demo_window
+    qtbot.addWidget(window)
+    window.resize(1280, 780)
+    db = window.desk.db
     qtbot.waitUntil(lambda: window.dashboard.run is not None, timeout=WAIT)
     settle(qtbot)
     assert window.desk.as_of == DAY

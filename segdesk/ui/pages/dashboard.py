@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from segdesk.domain.money import grouped, plain
-from segdesk.services.demo import load_demo
+from segdesk.services.demo import open_demo
 from segdesk.services.overview import (
     DayFigures,
     day_history,
@@ -36,7 +36,7 @@ from segdesk.services.overview import (
     statement_days,
 )
 from segdesk.services.reconciling import RunView, current_run, latest_day, reconcile
-from segdesk.ui.desk import Desk
+from segdesk.ui.desk import Desk, show_error
 from segdesk.ui.widgets import FigureCard, heading, page_layout
 
 GOOD, WARN, BAD = "#1e7b45", "#b26a00", "#b3261e"
@@ -66,6 +66,7 @@ comment saying why.</li>
 
 class DashboardPage(QWidget):
     import_requested = Signal(list)
+    demo_opened = Signal(object)  # the demo's own Database: the window moves to it
 
     def __init__(self, desk: Desk) -> None:
         super().__init__()
@@ -170,8 +171,9 @@ class DashboardPage(QWidget):
         self.banner.setVisible(empty or run is None)
         self.demo_button.setVisible(empty)
         if empty:
-            self.banner_text.setText("<b>This database is empty.</b> Load the demo fund to explore a reconciled day, "
-                                     "or import your statements (you can also drop files on the window).")
+            self.banner_text.setText("<b>This database is empty.</b> Load the demo fund to explore a reconciled day "
+                                     "(it opens in a database of its own; this one stays empty), or import your "
+                                     "statements (you can also drop files on the window).")
         elif run is None:
             self.banner_text.setText(f"<b>{self.desk.as_of:%d %B %Y} is not reconciled yet.</b> Press Reconcile to "
                                      "run every check on the statements imported for it.")
@@ -285,14 +287,24 @@ class DashboardPage(QWidget):
         job.settled.connect(lambda: self.reconcile_button.setEnabled(True))
 
     def load_demo(self) -> None:
+        """The demo fund, in a database of its own (demo.sqlite3 beside this one): the window
+        moves to it, and this database stays as it was."""
         db = self.desk.db
         self.demo_button.setEnabled(False)
 
-        def done(result) -> None:  # type: ignore[no-untyped-def]
+        def done(opened) -> None:  # type: ignore[no-untyped-def]
+            demo_db, result = opened
             self.demo_button.setEnabled(True)
+            if demo_db is not db:
+                self.demo_opened.emit(demo_db)
+                return
             if result.run is not None:
                 self.desk.set_as_of(result.run.as_of)
             self.desk.status.emit("Demo fund loaded and reconciled")
             self.desk.changed.emit()
 
-        self.desk.run(lambda _p: load_demo(db), done, parent=self, what="Loading the demo fund")
+        def failed(exc: BaseException) -> None:
+            self.demo_button.setEnabled(True)
+            show_error(self, "Loading the demo fund did not complete", exc)
+
+        self.desk.run(lambda _p: open_demo(db), done, parent=self, what="Loading the demo fund", on_failure=failed)
