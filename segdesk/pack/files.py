@@ -8,9 +8,15 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
+    """``private``: readable by its owner only (a signing key). Anything else gets the permissions
+    a new file normally gets (the umask decides): a pack or a CA certificate is made to be shared."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if not private and hasattr(os, "umask"):
+            mask = os.umask(0o022)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()

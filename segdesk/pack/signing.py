@@ -135,7 +135,7 @@ def create_key(out: Path, name: str, passphrase: str, *, years: int = 3) -> Crea
         name=person.encode("utf-8"), key=key, cert=cert, cas=[ca_cert],
         encryption_algorithm=serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
     )
-    write_atomically(out, p12)
+    write_atomically(out, p12, private=True)  # the private key: its owner's only
     write_atomically(ca_path, ca_cert.public_bytes(serialization.Encoding.PEM))
     return CreatedKey(
         out, ca_path, person, organisation,
@@ -328,19 +328,28 @@ def _verify(data: bytes, pinned: Path | None) -> Verification:
     if not status.valid:
         problems.append("the signature value does not verify against the signer's certificate")
     if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        problems.append(
-            "the signature does not cover the whole file: bytes were added after signing "
-            f"(coverage {status.coverage.name})"
-        )
+        problems.append("the signature does not cover the whole file: " + {
+            SignatureCoverageLevel.ENTIRE_REVISION: "bytes were added after the signed part (an update appended "
+                                                    "after signing)",
+            SignatureCoverageLevel.CONTIGUOUS_BLOCK_FROM_START: "only the start of the file is signed",
+        }.get(status.coverage, "which bytes it covers cannot be told"))
     if status.modification_level not in (None, ModificationLevel.NONE):
-        problems.append(f"the document was modified after signing ({status.modification_level.name})")
+        problems.append("the document was changed after signing: " + {
+            ModificationLevel.LTA_UPDATES: "an update that leaves the pages as they were (document information "
+                                           "or validation data) was added",
+            ModificationLevel.FORM_FILLING: "form fields were filled in",
+            ModificationLevel.ANNOTATIONS: "comments or other annotations were added",
+        }.get(status.modification_level, "its content was altered"))
     if sig.docmdp_level != MDPPerm.NO_CHANGES:
         problems.append("the signature is not a certification that allows no changes")
     if status.docmdp_ok is False:
         problems.append("changes made after signing break the certification")
     trusted: bool | None = None
     if pinned is not None:
-        trusted = status.trusted or any(hashlib.sha256(a.dump()).hexdigest() == fingerprint for a in anchors)
+        # Judged on the certificates alone, so a pack whose content was altered is not also
+        # reported as signed by someone else.
+        trusted = status.trusted or any(hashlib.sha256(a.dump()).hexdigest() == fingerprint
+                                        or _issued_by(cert, a) for a in anchors)
         if not trusted:
             problems.append(f"the signing certificate is not {pinned.name} and was not issued by it")
     attachments = _attachments(reader)
@@ -348,6 +357,19 @@ def _verify(data: bytes, pinned: Path | None) -> Verification:
         not problems, tuple(problems), signer, organisation,
         status.signer_reported_dt, fingerprint, trusted, attachments,
     )
+
+
+def _issued_by(cert, issuer) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``issuer`` (a CA certificate) signed ``cert`` (asn1crypto certificates)."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        x509.load_der_x509_certificate(cert.dump()).verify_directly_issued_by(
+            x509.load_der_x509_certificate(issuer.dump()))
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _attachments(reader) -> dict[str, bytes]:  # type: ignore[no-untyped-def]

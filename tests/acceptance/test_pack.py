@@ -144,11 +144,30 @@ def _tampered(demo: Path, tmp_path: Path, how: str) -> Path:
     return path
 
 
+TAMPER_REASONS = {
+    "flipped byte": ["the signed content was changed after signing (the digest does not match)"],
+    "incremental update": [  # the document information's title changed in an update
+        "the signature does not cover the whole file: bytes were added after the signed part (an update appended "
+        "after signing)",
+        "the document was changed after signing: an update that leaves the pages as they were (document "
+        "information or validation data) was added",
+    ],
+    "bytes after EOF": [
+        "the signature does not cover the whole file: bytes were added after the signed part (an update appended "
+        "after signing)",
+    ],
+}
+
+
 @pytest.mark.parametrize("how", ["flipped byte", "incremental update", "bytes after EOF"])
 def test_verify_fails_on_every_kind_of_tampering(demo, tmp_path, how):
+    """Each kind of tampering is named in plain words; the certificate, judged on its own, is not
+    wrongly reported as someone else's."""
     done = segdesk("verify", _tampered(demo, tmp_path, how), "--cert", demo / "jane-ca.crt")
     assert done.code == 1, done.out
-    assert "NOT VERIFIED" in done.err
+    lines = done.err.splitlines()
+    assert lines[0].endswith("NOT VERIFIED")
+    assert [line.removeprefix("  - ") for line in lines[1:]] == TAMPER_REASONS[how]
 
 
 def test_verify_fails_cleanly_on_files_that_are_not_packs(demo, tmp_path):
@@ -339,3 +358,12 @@ def test_the_xlsx_keeps_dates_as_dates_and_ids_without_decimals(demo):
     assert summary["Run"].value == 1 and summary["Run"].number_format == "0"
     when = wb["Audit"].cell(row=2, column=2)
     assert isinstance(when.value, dt.datetime)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_the_key_stays_private_while_the_pack_and_ca_certificate_can_be_shared(demo):
+    mode = {name: (demo / name).stat().st_mode & 0o777 for name in ("jane.p12", "jane-ca.crt", "pack.pdf")}
+    assert mode["jane.p12"] == 0o600
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert mode["jane-ca.crt"] == mode["pack.pdf"] == 0o666 & ~umask
