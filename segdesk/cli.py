@@ -170,7 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(args.db)
     handler = COMMANDS[args.command]
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, rather than at exit
+        return code
     except InputError as exc:
         for line in exc.problems:
             print(f"segdesk: error: {line}", file=sys.stderr)
@@ -184,6 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"segdesk: error: {database_failure(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader of our output went away (`segdesk reconcile | head`): not an error of
+        # anyone's. Quietly, and without a second complaint when Python flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:  # a file we were asked to write or read
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"segdesk: error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -287,8 +295,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = import_statement(db, args.file, args.profile, as_of=args.as_of, user=args.user, progress=progress)
     dated = f" as of {result.as_of}" if result.as_of else ""
     superseded = f"; superseded {result.superseded} earlier statement(s)" if result.superseded else ""
+    what = "price rows" if result.statements == 0 else "balance rows"  # a prices file makes no statement
     print(
-        f"Imported {result.file_name}: {result.rows} balance rows from {result.source}{dated} "
+        f"Imported {result.file_name}: {result.rows} {what} from {result.source}{dated} "
         f"(batch {result.batch_id}, SHA-256 {result.sha256[:12]}…){superseded}"
     )
     return EXIT_OK

@@ -271,9 +271,24 @@ def _number_literal(body: str, fmt: NumberFormat) -> str:
         if char not in _ASCII_DIGITS and char not in grouping:
             raise CellValueError("not a number")  # e.g. a second decimal point
     if not set(fraction) <= _ASCII_DIGITS:
-        raise CellValueError("misplaced thousands separator")
-    literal = _ungrouped(integer) + (point and "." + fraction)
+        raise CellValueError("misplaced thousands separator" + _decimal_comma_hint(mantissa, fmt))
+    try:
+        ungrouped = _ungrouped(integer)
+    except CellValueError as exc:
+        raise CellValueError(str(exc) + _decimal_comma_hint(mantissa, fmt)) from None
+    literal = ungrouped + (point and "." + fraction)
     return literal + ("E" + exponent[0] if exponent else "")
+
+
+def _decimal_comma_hint(body: str, fmt: NumberFormat) -> str:
+    """When a number reads as a decimal comma ("250.000,00", "1,5") under a point-decimal
+    profile, say how to tell SegDesk so: the profile is most likely what is wrong."""
+    if fmt.decimal != "." or "," not in body:
+        return ""
+    tail = body.rsplit(",", 1)[1]
+    if tail.isdigit() and (len(tail) != 3 or "." in body.rsplit(",", 1)[0]):
+        return '; if the file writes decimals with a comma, set decimal = "," in the profile'
+    return ""
 
 
 def _ungrouped(integer: str) -> str:

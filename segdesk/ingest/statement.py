@@ -592,7 +592,9 @@ def _parse_row(
             else:
                 values[field_name] = _text_value(raw)
         except (CellValueError, CellDateError) as exc:
-            bad(field_name, f"{_shown(raw)!r}: {exc}")
+            reason = str(exc)
+            said = f"{_shown(raw)!r} is "  # a date's reason repeats the text the line already shows
+            bad(field_name, f"{_shown(raw)!r}: {reason.removeprefix(said)}")
     required = ["asset", "price" if profile.kind == "prices" else "quantity"]
     if profile.kind != "prices" and not profile.account:
         required.append("account")

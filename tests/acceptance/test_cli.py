@@ -191,3 +191,28 @@ def test_the_text_report_gives_each_findings_reason_and_the_statement_per_curren
     assert any(ln.startswith("  CHF") and "(12,500.5)" in ln and "(14,138.0655)" in ln for ln in lines)
     assert "       C-ALPHA BTC: statements report 2.9, the ledger 3; difference -0.1" in lines
     assert any("Amount (USD)" in ln for ln in lines)
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path):
+    """`segdesk reconcile ... | head -1`: the pipe closes before SegDesk is done writing."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "desk.sqlite3"
+    assert segdesk("demo", db=db).code == 0
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody will read
+    done = subprocess.run([sys.executable, "-m", "segdesk", "--db", str(db), "reconcile", "--as-of", "2026-11-20"],
+                          stdout=writer, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    os.close(writer)
+    assert done.returncode == 0 and done.stderr == ""
+
+
+def test_a_prices_file_is_reported_as_price_rows(tmp_path):
+    from segdesk.services.demo import DEMO_DIR
+
+    outcome = segdesk("import", DEMO_DIR / "prices_2026-11-20.csv", "--profile", DEMO_DIR / "profiles" / "prices.toml",
+                      db=tmp_path / "desk.sqlite3")
+    assert outcome.code == 0, outcome.err
+    assert outcome.out.startswith("Imported prices_2026-11-20.csv: 4 price rows from Acme Prices as of 2026-11-20")

@@ -51,7 +51,8 @@ def test_a_bad_date_cell_is_named(db, tmp_path):
     with pytest.raises(InputError) as caught:
         import_statement(db, path, write_profile(tmp_path / "p.toml", DATED), user="jane")
     (problem,) = caught.value.problems
-    assert problem.startswith("history.csv, line 2, column A (Date): '2026-11-31'")
+    assert problem.startswith("history.csv, line 2, column A (Date): '2026-11-31': not a date: expected ")
+    assert problem.count("2026-11-31") == 1  # the text is shown once, then why it is no date
 
 
 def test_a_statement_without_any_date_is_refused(db, tmp_path):

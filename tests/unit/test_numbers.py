@@ -115,6 +115,10 @@ def test_blank_cells_are_none(blank: str | None) -> None:
     assert parse_amount(blank) is None
 
 
+# A number that reads as a decimal comma under a point-decimal profile says what to change.
+COMMA_HINT = '; if the file writes decimals with a comma, set decimal = "," in the profile'
+
+
 @pytest.mark.parametrize(
     ("text", "fmt", "reason"),
     [
@@ -138,12 +142,12 @@ def test_blank_cells_are_none(blank: str | None) -> None:
         ("--5", NumberFormat(), "more than one sign"),
         ("-5-", NumberFormat(), "more than one sign"),
         ("+-5", NumberFormat(), "more than one sign"),
-        ("1,5", NumberFormat(), "misplaced thousands separator"),
+        ("1,5", NumberFormat(), "misplaced thousands separator" + COMMA_HINT),
         ("1,23.4", NumberFormat(), "misplaced thousands separator"),
         ("1234,567", NumberFormat(), "misplaced thousands separator"),
-        ("1,2345", NumberFormat(), "misplaced thousands separator"),
-        (",5", NumberFormat(), "misplaced thousands separator"),
-        ("1.234,56", NumberFormat(), "misplaced thousands separator"),
+        ("1,2345", NumberFormat(), "misplaced thousands separator" + COMMA_HINT),
+        (",5", NumberFormat(), "misplaced thousands separator" + COMMA_HINT),
+        ("1.234,56", NumberFormat(), "misplaced thousands separator" + COMMA_HINT),
         ("1,234 567", NumberFormat(), "misplaced thousands separator"),
         ("₹1,00,000", NumberFormat(), "misplaced thousands separator"),  # lakh grouping
         ("1.5", EUROPEAN, "misplaced thousands separator"),
