@@ -286,3 +286,26 @@ def test_screenshots_of_every_page_are_not_blank(qtbot, window, db, tmp_path):
         assert len(colours) > 3, f"page {i} looks blank"
     if os.environ.get("SEGDESK_SCREENSHOTS"):
         w.grab().save(str(tmp_path / "last.png"))
+
+
+def test_a_new_key_shows_the_ca_fingerprint_to_give_auditors(qtbot, window, tmp_path):
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    w = window()
+    page = w.signoff
+    page.create_key()
+    dialog = page.new_key_dialog
+    dialog.name.setText("Jane Doe, Acme Fund Services")
+    dialog.path.setText(str(tmp_path / "jane.p12"))
+    dialog.first.setText("a long passphrase")
+    dialog.second.setText("a long passphrase")
+    dialog._create()
+    assert (tmp_path / "jane.p12").exists() and page.key.text() == str(tmp_path / "jane.p12")
+    der = x509.load_pem_x509_certificate((tmp_path / "jane-ca.crt").read_bytes()).public_bytes(Encoding.DER)
+    digest = hashlib.sha256(der).hexdigest()
+    shown = page.key_note.text()
+    assert "jane-ca.crt" in shown
+    assert shown.split("CA certificate SHA-256: ")[1].replace(" ", "") == digest

@@ -313,8 +313,11 @@ class SignOffPage(QWidget):
     def _key_created(self, made) -> None:  # type: ignore[no-untyped-def]
         self.key.setText(str(made.p12))
         self.key_note.setVisible(True)
-        self.key_note.setText(f"New key written. Give {made.ca_certificate} to your auditors: it is the certificate "
-                              "their verifier should trust.")
+        self.key_note.setText(
+            f"New key written. Give {made.ca_certificate} to your auditors: it is the certificate their verifier "
+            "should trust. Tell them its fingerprint by another way (a call, a letter), so they can be sure the file "
+            f"is yours:\nCA certificate SHA-256: {_spaced(made.ca_fingerprint)}")
+        self.key_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def export(self) -> None:
         out = Path(self.out.text().strip())
@@ -435,6 +438,11 @@ class NewKeyDialog(QDialog):
         self.made = made
         self.created.emit(made)
         self.accept()
+
+
+def _spaced(fingerprint: str) -> str:
+    """A SHA-256 in groups of four, as people read one out to each other."""
+    return " ".join(fingerprint[i:i + 4] for i in range(0, len(fingerprint), 4))
 
 
 def _settings_value(key: str, default: object) -> object:
