@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +103,34 @@ def backend(request, tmp_path: Path):  # type: ignore[no-untyped-def]
         for database in chosen.opened:
             database.dispose()
         return
+    from sqlalchemy import create_engine, text
+
+    with fresh_pg_database() as url:
+        admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": TEAM_ROLE}).first():
+                conn.execute(text(f"CREATE ROLE {TEAM_ROLE} NOLOGIN"))
+        admin.dispose()
+        chosen = Backend("postgresql", url)
+        open_database(url).dispose()  # the schema, made by the administrator as IT would
+        owner = create_engine(url, isolation_level="AUTOCOMMIT")
+        name = url.rsplit("/", 1)[1]
+        with owner.connect() as conn:
+            for statement in (f"GRANT CONNECT ON DATABASE \"{name}\" TO {TEAM_ROLE}",
+                              f"GRANT USAGE ON SCHEMA public TO {TEAM_ROLE}",
+                              f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {TEAM_ROLE}",
+                              f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {TEAM_ROLE}"):
+                conn.execute(text(statement))
+        owner.dispose()
+        yield chosen
+        for database in chosen.opened:
+            database.dispose()
+
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, empty database on the test server (its URL, as the server's administrator),
+    dropped afterwards; skips the test when there is no server (CI always has one)."""
     server = pg_url()
     if server is None:
         pytest.skip("no PostgreSQL server (set SEGDESK_TEST_PG_URL; .ci/run does)")
@@ -110,22 +140,10 @@ def backend(request, tmp_path: Path):  # type: ignore[no-untyped-def]
     name = f"segdesk_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": TEAM_ROLE}).first():
-            conn.execute(text(f"CREATE ROLE {TEAM_ROLE} NOLOGIN"))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    chosen = Backend("postgresql", make_url(server).set(database=name).render_as_string(hide_password=False))
-    open_database(chosen.base).dispose()  # the schema, made by the administrator as IT would
-    owner = create_engine(chosen.base, isolation_level="AUTOCOMMIT")
-    with owner.connect() as conn:
-        for statement in (f"GRANT CONNECT ON DATABASE \"{name}\" TO {TEAM_ROLE}",
-                          f"GRANT USAGE ON SCHEMA public TO {TEAM_ROLE}",
-                          f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {TEAM_ROLE}",
-                          f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {TEAM_ROLE}"):
-            conn.execute(text(statement))
-    owner.dispose()
-    yield chosen
-    for database in chosen.opened:
-        database.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

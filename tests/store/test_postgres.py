@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
 from segdesk.store.audit import append_event, verify_chain
 from segdesk.store.engine import open_database
 from segdesk.store.schema import AssetTolerance, AuditEvent, Base
-from tests.conftest import pg_url
+from tests.conftest import fresh_pg_database
 
 
 @pytest.fixture
 def pg_db():
-    url = pg_url()
-    if url is None:
-        pytest.skip("no PostgreSQL server (set SEGDESK_TEST_PG_URL; .ci/run does)")
-    name = f"segdesk_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = open_database(make_url(url).set(database=name).render_as_string(hide_password=False))
-    yield db
-    db.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}"'))
-    admin.dispose()
+    with fresh_pg_database() as url:
+        db = open_database(url)
+        yield db
+        db.dispose()
 
 
 def test_postgres_schema_matches_the_models(pg_db):
