@@ -127,6 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
     restore = command(commands, "restore", "replace the SQLite database with a checked backup (keeps a safety copy)")
     restore.add_argument("file", type=Path, metavar="FILE")
 
+    settings = command(commands, "settings", "the base currency and per-asset tolerances (no action: show them)")
+    settings_sub = settings.add_subparsers(dest="settings_command", metavar="ACTION", parser_class=_Parser)
+    base = command(settings_sub, "base-currency", "value everything in this currency from the next run on")
+    base.add_argument("code", metavar="CODE", help="e.g. USD, EUR, GBP: the currency your prices are quoted in")
+    base.add_argument("--user", help="who is acting (default: you)")
+    tolerance = command(settings_sub, "tolerance", "how far custodian and ledger quantities of an asset may differ "
+                                                   "before a balance_break (0 removes it)")
+    tolerance.add_argument("asset", metavar="ASSET")
+    tolerance.add_argument("amount", metavar="AMOUNT", help="in units of the asset, e.g. 0.0001")
+    tolerance.add_argument("--user", help="who is acting (default: you)")
+
     database = command(commands, "db", "the database itself")
     database_sub = database.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=_Parser)
     copy = command(database_sub, "copy", "copy the whole database into a new SQLite file or an empty PostgreSQL "
@@ -544,6 +555,31 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from segdesk.services.settings import firm_settings, set_base_currency, set_tolerance
+
+    db = _open(args)
+    if args.settings_command == "base-currency":
+        code = set_base_currency(db, args.code, user=args.user)
+        print(f"Base currency: {code} (the next reconcile of a day values it in {code})")
+        return EXIT_OK
+    if args.settings_command == "tolerance":
+        amount = set_tolerance(db, args.asset, args.amount, user=args.user)
+        print(f"Tolerance for {args.asset.strip()}: {format_amount(amount)}" if amount else
+              f"No tolerance for {args.asset.strip()}: any difference from the ledger is a balance_break")
+        return EXIT_OK
+    current = firm_settings(db)
+    print(f"Entity:        {current.entity or '(not set: segdesk init --entity NAME)'}")
+    print(f"Base currency: {current.base_currency}")
+    if current.tolerances:
+        print("Tolerances (custodian vs ledger quantity, in units of the asset):")
+        for asset, amount in current.tolerances.items():
+            print(f"  {asset:<12} {format_amount(amount)}")
+    else:
+        print("Tolerances:    none (any difference from the ledger is a balance_break)")
+    return EXIT_OK
+
+
 def cmd_roles(args: argparse.Namespace) -> int:
     from segdesk.services.people import grant_role, list_roles, revoke_role
 
@@ -580,6 +616,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_audit,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "settings": cmd_settings,
     "db": cmd_db,
     "roles": cmd_roles,
 }
