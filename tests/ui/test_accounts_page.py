@@ -304,3 +304,38 @@ def test_several_mappings_removed_at_once_come_back_together(qtbot, demo):
         page.undo()
     assert not [r for r in page.unmapped_tab.model.rows() if r.source == "Acme Ledger"]
     assert page.mappings_tab.model.rowCount() == 4  # the search still applies
+
+
+def test_the_settings_tab_sets_a_tolerance_and_the_base_currency(qtbot, demo):
+    from decimal import Decimal
+
+    from segdesk.services.settings import firm_settings
+    from segdesk.ui import worker
+
+    page, _desk, messages = open_page(qtbot, demo)
+    tab = page.settings_tab
+    page.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.current is not None, timeout=WAIT)
+    assert tab.base.text() == "USD" and tab.table.rowCount() == 0 and tab.empty.isVisibleTo(page)
+    tab.asset.setText("BTC")
+    tab.amount.setText("0.1")
+    qtbot.mouseClick(tab.tolerance_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.table.rowCount() == 1, timeout=WAIT)
+    assert (tab.table.item(0, 0).text(), tab.table.item(0, 1).text()) == ("BTC", "0.1")
+    assert firm_settings(demo).tolerances == {"BTC": Decimal("0.1")}
+    assert "Tolerance for BTC: saved; reconcile the day again to apply it" in messages
+    page.grab().save("/tmp/settings-tab.png")
+
+    tab.amount.setText("-1")  # refused in a dialog; nothing saved
+    qtbot.mouseClick(tab.tolerance_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not worker._live, timeout=WAIT)
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert [b.text() for b in boxes] == ["the tolerance '-1' must be zero or more"]
+    for box in boxes:
+        box.close()
+    assert firm_settings(demo).tolerances == {"BTC": Decimal("0.1")}
+
+    tab.base.setText("eur")
+    qtbot.mouseClick(tab.base_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: firm_settings(demo).base_currency == "EUR", timeout=WAIT)
+    qtbot.waitUntil(lambda: tab.base.text() == "EUR", timeout=WAIT)

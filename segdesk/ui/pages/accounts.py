@@ -64,6 +64,7 @@ from segdesk.ui.pages.accounts_models import (
     needs_designation,
     problem_text,
 )
+from segdesk.ui.pages.settings_tab import SettingsTab
 from segdesk.ui.rows_model import RowsTableModel
 from segdesk.ui.widgets import (
     TableOrEmpty,
@@ -210,6 +211,8 @@ class AccountsPage(QWidget):
         self._build_accounts()
         self._build_mappings()
         self._build_unmapped()
+        self.settings_tab = SettingsTab(desk)
+        self.tabs.addTab(self.settings_tab, "Settings")
         self.tabs.currentChanged.connect(lambda _i: self._enable())
 
         undo = QShortcut(QKeySequence.StandardKey.Undo, self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -273,6 +276,7 @@ class AccountsPage(QWidget):
 
     def reload(self) -> None:
         db, day = self.desk.db, self.desk.as_of
+        self.settings_tab.reload()
         self.desk.run(lambda _p: service.chart_overview(db, day), self.show_overview, parent=self,
                       what="Loading the accounts")
 
