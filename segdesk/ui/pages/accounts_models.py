@@ -55,8 +55,9 @@ class SubAccountsModel(RowsTableModel[SubAccountRow]):
     def style(self, r: SubAccountRow, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
             return KIND_HELP.get(r.kind)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 4 and not r.base_currency:
-            return "Blank: valued in the firm's base currency"
+        if role == Qt.ItemDataRole.ToolTipRole and column == 4:
+            return ("Kept with the sub-account for reference (the chart workbook's base_currency column). Every "
+                    "figure is valued in the firm's base currency, set on the Settings tab.")
         return None
 
 
