@@ -15,6 +15,7 @@ from segdesk.services.reconciling import current_run
 from segdesk.store.engine import open_database
 from segdesk.ui import worker
 from segdesk.ui.app import MainWindow
+from tests.ui.steps import resolve_stale_finding
 
 WAIT = 30_000
 
@@ -80,17 +81,6 @@ def window(qtbot, busy_db):  # type: ignore[no-untyped-def]
 
 def stale_finding_status(db) -> str:  # type: ignore[no-untyped-def]
     return next(f.status for f in current_run(db, DEMO_DATE).findings if f.kind == "stale_statement")
-
-
-def resolve_stale_finding(qtbot, w) -> None:  # type: ignore[no-untyped-def]
-    findings = w.findings
-    w.sidebar.setCurrentRow(w.stack.indexOf(findings))
-    findings.search.setText("stale")
-    assert findings.model.rowCount() == 1
-    findings.table.selectRow(0)
-    findings.act("resolve")
-    findings.comment_dialog.text.setPlainText("Adler confirmed no movement on 20 Nov")
-    findings.comment_dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
 
 def test_resolving_a_finding_while_another_program_writes_says_busy_then_works(qtbot, window, busy_db):

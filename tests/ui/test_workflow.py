@@ -17,6 +17,7 @@ from segdesk.services.reconciling import current_run
 from segdesk.ui import worker
 from segdesk.ui.app import MainWindow
 from segdesk.ui.import_wizard import IMPORT, REVIEW, SAVED_DATE
+from tests.ui.steps import resolve_stale_finding
 
 DAY = dt.date(2026, 11, 20)
 WAIT = 30_000
@@ -128,14 +129,7 @@ def test_a_whole_day_in_the_window(qtbot, db, tmp_path, monkeypatch):
     assert run.results["segregation"]["requirement"] == "4722605.0345"
 
     # 5. Resolve the stale-statement finding with a comment.
-    findings = window.findings
-    window.sidebar.setCurrentRow(window.stack.indexOf(findings))
-    findings.search.setText("stale")
-    assert findings.model.rowCount() == 1
-    findings.table.selectRow(0)
-    findings.act("resolve")
-    findings.comment_dialog.text.setPlainText("Adler confirmed no movement on 20 Nov")
-    findings.comment_dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    resolve_stale_finding(qtbot, window)
     qtbot.waitUntil(lambda: [f.status for f in current_run(db, DAY).findings if f.kind == "stale_statement"]
                     == ["resolved"], timeout=WAIT)
     settle(qtbot)
