@@ -7,6 +7,7 @@ import errno
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,11 +56,34 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor = dbapi_connection.cursor()
     # How long to wait for another writer before giving up (tests shorten it). First: switching a
     # new file to WAL takes a lock too, when two programs open it at once.
-    cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('SEGDESK_SQLITE_BUSY_MS', '15000'))}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    busy_ms = int(os.environ.get("SEGDESK_SQLITE_BUSY_MS", "15000"))
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+    _switch_to_wal(cursor, busy_ms)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor, busy_ms: int) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting like any other statement for another program that is
+    opening the same new file. SQLite answers this pragma "locked" at once, without its busy
+    handler, while a second connection holds the file during its own switch: so it is retried here,
+    for as long as the busy timeout."""
+    deadline = time.monotonic() + busy_ms / 1000
+    pause = 0.005
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+            if mode is None or str(mode[0]).lower() in ("wal", "memory"):
+                return
+            # SQLite kept the old mode: another connection held the file. Try again, like a lock.
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError(f"database is locked (still in {mode[0]} journal mode)")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def make_engine(url: str) -> Engine:

@@ -69,3 +69,41 @@ def test_a_locked_database_gives_one_line_and_exit_2(db, db_path, tmp_path):
     assert outcome.err.splitlines() == [
         "segdesk: error: the database refused the change, nothing was stored: database is locked"
     ]
+
+
+def test_a_new_file_held_by_a_reader_is_still_switched_to_wal_once_the_reader_is_done(tmp_path, monkeypatch):
+    """Opening a new file that another program is reading waits for it and ends in WAL mode, never
+    running on in the old journal mode. (When two programs switch the same new file to WAL at the
+    same instant, SQLite answers one of them "locked" at once, without waiting: engine._switch_to_wal
+    retries that for the busy timeout. That race is rare; test_two_processes met it once in CI.)"""
+    import threading
+    import time
+
+    from segdesk.store.engine import open_database
+
+    monkeypatch.setenv("SEGDESK_SQLITE_BUSY_MS", "5000")
+    path = tmp_path / "new.sqlite3"
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("CREATE TABLE someone_elses (x)")
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM someone_elses").fetchall()  # a SHARED lock on a rollback-journal file
+    opened: dict[str, object] = {}
+
+    def open_it() -> None:
+        try:
+            opened["db"] = open_database(str(path))
+        except Exception as exc:  # noqa: BLE001 - the assertion reports it
+            opened["error"] = exc
+
+    thread = threading.Thread(target=open_it)
+    thread.start()
+    time.sleep(0.4)
+    assert thread.is_alive(), opened  # waiting, not running on in the old mode
+    reader.execute("COMMIT")
+    reader.close()
+    thread.join(10)
+    assert "error" not in opened, opened
+    db = opened["db"]
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.dispose()
