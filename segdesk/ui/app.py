@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
 
     def _menus(self) -> None:
         file = self.menuBar().addMenu("&File")
+        self._action(file, "&New database…", QKeySequence.StandardKey.New, self.new_database_dialog)
         self._action(file, "&Open database…", QKeySequence.StandardKey.Open, self.open_database_dialog)
         self._action(file, "&Connect to a team database…", "Ctrl+Shift+O", lambda: self.connect_dialog())
         self.recent_menu = file.addMenu("Open &recent")
@@ -224,6 +225,27 @@ class MainWindow(QMainWindow):
         if name:
             self.switch_database(name)
 
+    def new_database_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Create a SegDesk database", "",
+                                              "SegDesk databases (*.sqlite3)")
+        if name:
+            self.new_database(Path(name))
+
+    def new_database(self, path: Path) -> None:
+        """A new, empty database at ``path`` (for another fund, or to try things), opened in place
+        of this one. An existing file is never reused as "new"."""
+        if path.suffix == "":
+            path = path.with_suffix(".sqlite3")
+        if path.exists():
+            box = QMessageBox(QMessageBox.Icon.Warning, "That file exists already",
+                              f"{path} exists already. Open it with File > Open database, or choose a new name.",
+                              QMessageBox.StandardButton.Ok, self)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()  # window-modal, never blocks the event loop
+            self.exists_box = box
+            return
+        self.switch_database(str(path))
+
     def switch_database(self, target: str, password: str | None = None) -> None:
         """Open ``target`` (a file, or a team database's URL) in a new window in place of this one.
         A team database without its password takes it from the keyring, else asks for it."""
@@ -238,6 +260,7 @@ class MainWindow(QMainWindow):
             return
         window = MainWindow(db)
         window.show()
+        self.next_window = window
         self.close()
 
     def open_demo_window(self, db: Database) -> None:

@@ -309,3 +309,19 @@ def test_a_new_key_shows_the_ca_fingerprint_to_give_auditors(qtbot, window, tmp_
     shown = page.key_note.text()
     assert "jane-ca.crt" in shown
     assert shown.split("CA certificate SHA-256: ")[1].replace(" ", "") == digest
+
+
+def test_file_new_database_opens_an_empty_one_and_never_reuses_a_file(qtbot, window, tmp_path):
+    w = window()
+    target = tmp_path / "second fund"
+    w.new_database(target)
+    fresh = w.next_window
+    qtbot.addWidget(fresh)
+    settle(qtbot)
+    assert fresh.desk.db.sqlite_path == tmp_path / "second fund.sqlite3"
+    assert list_imports(fresh.desk.db) == [] and "This database is empty" in fresh.dashboard.banner_text.text()
+    fresh.new_database(tmp_path / "second fund.sqlite3")  # exists now: refused, nothing replaced
+    assert getattr(fresh, "next_window", None) is None
+    assert fresh.exists_box.isVisible() and "exists already" in fresh.exists_box.text()
+    fresh.exists_box.close()
+    fresh.desk.db.dispose()
