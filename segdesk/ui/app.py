@@ -40,7 +40,7 @@ from segdesk.services.connections import (
     without_password,
 )
 from segdesk.store.engine import Database, DatabaseError, open_database
-from segdesk.ui.desk import Desk
+from segdesk.ui.desk import Desk, show_error
 from segdesk.ui.pages.audit import AuditPage
 from segdesk.ui.pages.dashboard import DashboardPage
 from segdesk.ui.pages.findings import FindingsPage
@@ -144,6 +144,13 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
+        self.backup_action = self._action(file, "&Back up database…", None, self.back_up_dialog)
+        self.restore_action = self._action(file, "Res&tore from a backup…", None, self.restore_dialog)
+        if not self.desk.db.is_sqlite:
+            for action in (self.backup_action, self.restore_action):
+                action.setEnabled(False)
+                action.setToolTip("A team database is backed up by the server's own tools (pg_dump)")
+        file.addSeparator()
         self._action(file, "&Import statements…", "Ctrl+I", lambda: self.import_files([]))
         self._action(file, "&Export audit pack…", "Ctrl+E", self._go_export)
         self._action(file, "&Verify a pack…", "Ctrl+Shift+V", self.signoff.open_verify)
@@ -224,6 +231,72 @@ class MainWindow(QMainWindow):
                                               "SegDesk databases (*.sqlite3 *.sqlite *.db);;All files (*)")
         if name:
             self.switch_database(name)
+
+    def back_up_dialog(self) -> None:
+        from segdesk.services.backup import default_backup_name
+
+        here = self.desk.db.sqlite_path
+        if here is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Back up the database", str(default_backup_name(here)),
+                                              "SegDesk databases (*.sqlite3)")
+        if name:  # the dialog has asked before replacing an existing file
+            self.back_up_to(Path(name), replace=Path(name).exists())
+
+    def back_up_to(self, target: Path, *, replace: bool = False) -> None:
+        """A checked copy of this database (integrity, schema, audit chain) at ``target``."""
+        from segdesk.services.backup import DamagedDatabase, back_up
+
+        here = str(self.desk.db.sqlite_path)
+
+        def done(made) -> None:  # type: ignore[no-untyped-def]
+            self._tell("Backup written", f"Backed up to {made.path} ({made.size / 1_000_000:.1f} MB).\n"
+                       f"Checked: integrity ok; audit trail intact, {made.events} events.")
+            self.desk.status.emit(f"Backed up to {made.path}")
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, DamagedDatabase):
+                self._tell("No backup was written", "\n".join(exc.problems), warning=True)
+            else:
+                show_error(self, "The backup was not written", exc, where=self.desk.db.describe())
+
+        self.desk.run(lambda _p: back_up(here, target, replace=replace), done, parent=self,
+                      what="Backing up the database", on_failure=failed)
+
+    def restore_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Restore from a backup", "", "SegDesk databases (*.sqlite3)")
+        if not name:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore from this backup?",
+                          f"The database {self.desk.db.describe()} will hold what {name} holds. SegDesk first "
+                          "checks the backup and keeps a safety copy of the database as it is now.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.accepted.connect(lambda: self.restore_from(Path(name)))
+        box.open()
+        self.restore_box = box
+
+    def restore_from(self, backup: Path) -> None:
+        """Replace this database's contents with a checked backup (see services.backup.restore)."""
+        from segdesk.services.backup import restore
+
+        here = str(self.desk.db.sqlite_path)
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            kept = f"\nThe database as it was is kept in {result.safety_copy}." if result.safety_copy else ""
+            self._tell("Restored", f"Restored from {result.backup}; audit trail intact, {result.events} events "
+                       f"(the restore recorded as the last).{kept}")
+            self.desk.status.emit(f"Restored from {result.backup}")
+            self.desk.changed.emit()
+
+        self.desk.run(lambda _p: restore(here, backup), done, parent=self, what="Restoring from a backup")
+
+    def _tell(self, title: str, text: str, *, warning: bool = False) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Information, title, text,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()  # window-modal, never blocks the event loop
+        self.told = box
 
     def new_database_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Create a SegDesk database", "",

@@ -325,3 +325,35 @@ def test_file_new_database_opens_an_empty_one_and_never_reuses_a_file(qtbot, win
     assert fresh.exists_box.isVisible() and "exists already" in fresh.exists_box.text()
     fresh.exists_box.close()
     fresh.desk.db.dispose()
+
+
+def test_back_up_and_restore_from_the_window(qtbot, window, db, tmp_path):
+    from segdesk.services import accounts as acc
+    from segdesk.services.audit_trail import verify_audit_trail
+
+    load_demo(db)
+    w = window()
+    target = tmp_path / "before-zeta.sqlite3"
+    w.back_up_to(target)
+    qtbot.waitUntil(lambda: getattr(w, "told", None) is not None, timeout=30000)
+    assert w.told.windowTitle() == "Backup written" and "audit trail intact" in w.told.text()
+    w.told.close()
+    assert target.exists()
+    # A change made after the backup, then the backup restored: the change is gone.
+    acc.add_mapping(db, source="Northbridge Custody", account="0012345-01", reference="ZETA", sub_account="C-ALPHA",
+                    user="jane")
+    assert any(m.reference == "ZETA" for m in acc.chart_overview(db).mappings)
+    w.told = None
+    w.restore_from(target)
+    qtbot.waitUntil(lambda: getattr(w, "told", None) is not None, timeout=30000)
+    assert w.told.windowTitle() == "Restored" and "The database as it was is kept in " in w.told.text()
+    assert not any(m.reference == "ZETA" for m in acc.chart_overview(db).mappings)
+    assert verify_audit_trail(db).intact
+    w.told.close()
+    settle(qtbot)
+    # Backing up over an existing file is refused unless the person chose to replace it.
+    w.back_up_to(target)
+    settle(qtbot)
+    errors = [b for b in w.findChildren(QMessageBox) if b.objectName() == "errorDialog" and b.isVisible()]
+    assert [b.text() for b in errors] == [f"{target} exists; choose another name, or pass --replace to overwrite it"]
+    errors[0].close()
