@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from segdesk.domain.money import plain
 from segdesk.domain.problems import InputError
+from segdesk.ingest.numbers import CellValueError, parse_amount
 from segdesk.ingest.statement import clean_code
 from segdesk.services.exporting import ENTITY_SETTING
 from segdesk.services.identity import acting_person
@@ -23,7 +24,6 @@ from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
 from segdesk.store.engine import Database
 from segdesk.store.schema import AssetTolerance
-from segdesk.store.types import MONEY_INTEGER_DIGITS, MONEY_PLACES
 
 _CURRENCY = re.compile(r"[A-Z][A-Z0-9]{1,11}")
 
@@ -86,17 +86,17 @@ def set_tolerance(db: Database, asset: str, tolerance: str | Decimal, *, user: s
 
 
 def _amount(tolerance: str | Decimal) -> Decimal:
-    text = str(tolerance).strip().replace(",", "")
+    """The tolerance as an exact amount, read by the same rules as a statement's amounts (digit
+    groups checked, at most 18 places and 20 digits before the point), and not negative."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise InputError(f"the tolerance {tolerance!r} is not a number; give it in units of the asset, "
-                         "e.g. 0.0001") from None
-    if not amount.is_finite() or amount < 0:
+        amount = parse_amount(tolerance.strip() if isinstance(tolerance, str) else tolerance)
+    except CellValueError as exc:
+        reason = str(exc).split(";")[0]  # (a hint about import profiles does not apply here)
+        if reason != "not a number":
+            raise InputError(f"the tolerance {tolerance!r}: {reason}") from None
+        amount = None
+    if amount is None:
+        raise InputError(f"the tolerance {tolerance!r} is not a number; give it in units of the asset, e.g. 0.0001")
+    if amount < 0:
         raise InputError(f"the tolerance {tolerance!r} must be zero or more")
-    whole, _, fraction = plain(amount).partition(".")
-    if len(fraction) > MONEY_PLACES:
-        raise InputError(f"the tolerance {tolerance!r} has more than {MONEY_PLACES} decimal places")
-    if len(whole.lstrip("0")) > MONEY_INTEGER_DIGITS:
-        raise InputError(f"the tolerance {tolerance!r} has more than {MONEY_INTEGER_DIGITS} digits before the point")
-    return Decimal(plain(amount))
+    return amount

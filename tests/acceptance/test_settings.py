@@ -40,6 +40,7 @@ def test_a_tolerance_keeps_a_small_ledger_difference_from_being_a_break(db):
     ("-1", "must be zero or more"),
     ("lots", "is not a number"),
     ("0.0000000000000000001", "more than 18 decimal places"),
+    ("1,2,3", "misplaced thousands separator"),  # read by the same rules as a statement's amounts
 ])
 def test_a_bad_tolerance_is_refused(db, value, reason):
     with pytest.raises(InputError, match=reason):
