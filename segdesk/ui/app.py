@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QSettings, QSize, QTimer, QUrl
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
@@ -40,7 +40,7 @@ from segdesk.services.connections import (
     without_password,
 )
 from segdesk.store.engine import Database, DatabaseError, open_database
-from segdesk.ui.desk import Desk, show_error
+from segdesk.ui.desk import Desk, message_box, show_error
 from segdesk.ui.pages.audit import AuditPage
 from segdesk.ui.pages.dashboard import DashboardPage
 from segdesk.ui.pages.findings import FindingsPage
@@ -267,11 +267,10 @@ class MainWindow(QMainWindow):
         name, _ = QFileDialog.getOpenFileName(self, "Restore from a backup", "", "SegDesk databases (*.sqlite3)")
         if not name:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Restore from this backup?",
+        box = message_box(self, QMessageBox.Icon.Question, "Restore from this backup?",
                           f"The database {self.desk.db.describe()} will hold what {name} holds. SegDesk first "
                           "checks the backup and keeps a safety copy of the database as it is now.",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
         box.accepted.connect(lambda: self.restore_from(Path(name)))
         box.open()
         self.restore_box = box
@@ -292,10 +291,8 @@ class MainWindow(QMainWindow):
         self.desk.run(lambda _p: restore(here, backup), done, parent=self, what="Restoring from a backup")
 
     def _tell(self, title: str, text: str, *, warning: bool = False) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Information, title, text,
-                          QMessageBox.StandardButton.Ok, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.open()  # window-modal, never blocks the event loop
+        box = message_box(self, QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Information, title, text)
+        box.open()
         self.told = box
 
     def new_database_dialog(self) -> None:
@@ -310,12 +307,9 @@ class MainWindow(QMainWindow):
         if path.suffix == "":
             path = path.with_suffix(".sqlite3")
         if path.exists():
-            box = QMessageBox(QMessageBox.Icon.Warning, "That file exists already",
-                              f"{path} exists already. Open it with File > Open database, or choose a new name.",
-                              QMessageBox.StandardButton.Ok, self)
-            box.setTextFormat(Qt.TextFormat.PlainText)
-            box.open()  # window-modal, never blocks the event loop
-            self.exists_box = box
+            self._tell("That file exists already",
+                       f"{path} exists already. Open it with File > Open database, or choose a new name.",
+                       warning=True)
             return
         self.switch_database(str(path))
 

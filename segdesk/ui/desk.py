@@ -97,13 +97,22 @@ def problem_lines(exc: BaseException, where: str | None = None) -> list[str]:
     return [f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")]
 
 
+def message_box(parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str,
+                buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok) -> QMessageBox:
+    """A message whose text is shown as typed, never as HTML (a file's or a person's text may hold
+    "<" or "&"). Not yet opened: callers name it or connect its buttons, then ``open()`` it, which
+    is window-modal and never blocks a test or the event loop."""
+    box = QMessageBox(icon, title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    return box
+
+
 def show_error(parent: QWidget | None, title: str, exc: BaseException, *, where: str | None = None) -> None:
     lines = problem_lines(exc, where)
-    box = QMessageBox(QMessageBox.Icon.Warning, title, lines[0] if len(lines) == 1 else
-                      f"{len(lines)} problems; nothing was changed.", QMessageBox.StandardButton.Ok, parent)
+    box = message_box(parent, QMessageBox.Icon.Warning, title, lines[0] if len(lines) == 1 else
+                      f"{len(lines)} problems; nothing was changed.")
     if len(lines) > 1:
         box.setDetailedText("\n".join(lines))
         box.setInformativeText("\n".join(lines[:8]) + ("\n…" if len(lines) > 8 else ""))
-    box.setTextFormat(Qt.TextFormat.PlainText)  # a file's or a person's text is shown as typed, never as HTML
     box.setObjectName("errorDialog")
-    box.open()  # window-modal, never blocks a test or the event loop
+    box.open()

@@ -322,8 +322,8 @@ def test_file_new_database_opens_an_empty_one_and_never_reuses_a_file(qtbot, win
     assert list_imports(fresh.desk.db) == [] and "This database is empty" in fresh.dashboard.banner_text.text()
     fresh.new_database(tmp_path / "second fund.sqlite3")  # exists now: refused, nothing replaced
     assert getattr(fresh, "next_window", None) is None
-    assert fresh.exists_box.isVisible() and "exists already" in fresh.exists_box.text()
-    fresh.exists_box.close()
+    assert fresh.told.isVisible() and "exists already" in fresh.told.text()
+    fresh.told.close()
     fresh.desk.db.dispose()
 
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from segdesk.domain.money import grouped, plain
 from segdesk.services.findings import TRANSITIONS, act_on_finding
 from segdesk.services.reconciling import FindingView, RunView, current_run
-from segdesk.ui.desk import Desk, is_busy
+from segdesk.ui.desk import Desk, is_busy, message_box
 from segdesk.ui.findings_table import FindingsTableModel
 from segdesk.ui.widgets import (
     TableOrEmpty,
@@ -230,10 +230,9 @@ class FindingsPage(QWidget):
             elif failed:
                 title, text = f"{len(failed)} finding(s) were not changed", "\n".join(f"#{i}: {why}" for i, why in failed)
             if busy is not None or failed:
-                box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
-                box.setTextFormat(Qt.TextFormat.PlainText)
+                box = message_box(self, QMessageBox.Icon.Warning, title, text)
                 box.setObjectName("errorDialog")
-                box.open()  # window-modal, never blocks the event loop
+                box.open()
             if busy is not None and not done:
                 message = f"{VERBS[action]} findings: the database is busy; nothing was changed"
             elif busy is not None:
