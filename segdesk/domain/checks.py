@@ -84,7 +84,8 @@ class Totals:
     """The sums the checks read, made in one pass over the lines (``tally``). Base values count
     an unpriced line as nothing: it carries its own missing_price finding."""
 
-    owners: dict[str, dict[str | None, str | None]] = field(default_factory=dict)  # account: reference -> sub
+    # account: reference -> what its lines add to, the sub-account first (see ``_owner``)
+    owners: dict[str, dict[str | None, list]] = field(default_factory=dict)  # type: ignore[type-arg]
     held_in: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # account: sub -> base value there
     designations: dict[str, str | None] = field(default_factory=dict)  # external account -> designation
     # Venue equity is the lines' base value, except that a line printing equity counts its equity
@@ -118,11 +119,11 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
     parts = {part: (index, s) for index, s in enumerate(statements) for part in s.files}
     compare = any(s.source_kind == LEDGER for s in statements)
     money, zero = Decimal, ZERO
-    by_reference: dict[str, dict[str | None, list]] = {}  # type: ignore[type-arg]  # account -> reference -> _Owner
     client_assets: dict[str, dict[str, Decimal]] = {}  # client sub -> asset -> base value
     reported: dict[str, dict[str, Decimal]] = {}  # sub -> asset -> quantity (once a ledger is in use)
     booked, margin_lines, unvalued = totals.booked, totals.margin_lines, totals.unvalued
-    asset_sums: dict[bool, dict[str, tuple]] = {True: {}, False: {}}  # type: ignore[type-arg]  # segregated? -> asset ->
+    # segregated account? -> asset -> (book price, segregated sums or None): see ``_asset_sums``
+    asset_sums: dict[bool, dict[str, tuple]] = {True: {}, False: {}}  # type: ignore[type-arg]
     current: object = _NOTHING
     used = False
     for part, reference, asset, _, own_price, quantity, value, equity, im, mm, row in lines:
@@ -133,8 +134,7 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
                 continue
             index, s = parts[part]
             account = s.external_account
-            owners = by_reference.setdefault(account, {})
-            totals.owners.setdefault(account, {})
+            owners = totals.owners.setdefault(account, {})
             held_here = totals.held_in.setdefault(account, {})
             totals.designations[account] = s.designation
             ledger = s.source_kind == LEDGER
@@ -144,8 +144,7 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
         owner = owners.get(reference)
         if owner is None:
             sub = table.sub_account_of(s.source, s.account, reference, s.as_of)
-            totals.owners[account][reference] = sub
-            owner = owners[reference] = _owner(sub, account, ledger, held_here, kinds, client_assets,
+            owner = owners[reference] = _owner(sub, ledger, held_here, kinds, client_assets,
                                                reported if compare else None)
         sub = owner[0]
         quantity = money(quantity)
@@ -215,7 +214,7 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
     return totals
 
 
-def _owner(sub: str | None, account: str, ledger: bool, held_here: dict, kinds: dict[str, str],  # type: ignore[type-arg]
+def _owner(sub: str | None, ledger: bool, held_here: dict, kinds: dict[str, str],  # type: ignore[type-arg]
            client_assets: dict, reported: dict | None) -> list:  # type: ignore[type-arg]
     """What the lines of one reference in one account add to: [sub-account, its [base value in the
     account], buffer?, its per-asset client sums or None, its per-asset quantities or None, its
@@ -577,7 +576,7 @@ def attach_evidence(findings: list[Finding], statements: list[Statement], lines:
             continue
         if every is not None:
             every.append((row, file, sheet or "", sheet))
-        sub = owners[reference]
+        sub = owners[reference][0]
         if sides is None and sub is not None and sub not in named:
             continue
         if sub is None:
