@@ -503,7 +503,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     guard = guard_problem(report)
     if guard is not None:
         problems.append(guard)
-    problems += check_against_packs(db, args.against) if report.intact else []
+    problems += check_against_packs(db, report, args.against) if report.intact else []
     if not problems:
         witnesses = f"; it holds the chain head of {len(args.against)} signed pack(s)" if args.against else ""
         print(f"Audit trail intact: {report.events} events, chain head {report.head}{witnesses}")

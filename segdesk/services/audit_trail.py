@@ -22,16 +22,17 @@ def guard_problem(report: ChainReport) -> str | None:
             "disabled): the database was worked on outside SegDesk")
 
 
-def check_against_packs(db: Database, packs: list[Path]) -> list[str]:
-    """The trail held up against signed packs exported from it: each records the chain head when it
-    was made (event #N and its hash), so a trail cut back or rewritten at or before #N is caught
-    even though it is intact in itself. One line per problem, naming the pack."""
+def check_against_packs(db: Database, trail: ChainReport, packs: list[Path]) -> list[str]:
+    """The trail (``trail``: what ``verify_audit_trail`` found) held up against signed packs
+    exported from it: each records the chain head when it was made (event #N and its hash), so a
+    trail cut back or rewritten at or before #N is caught even though it is intact in itself. One
+    line per problem, naming the pack."""
     from segdesk.services.exporting import verify_pack
     from segdesk.store.audit import head_at
 
     problems = []
+    last = trail.events
     with db.reading() as session:
-        last = verify_chain(session).events
         for path in packs:
             check = verify_pack(path)
             recorded = (check.facts or {}).get("audit_chain_head") if check.ok else None
