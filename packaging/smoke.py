@@ -46,6 +46,8 @@ def main() -> int:
             "QT_QPA_PLATFORM": "offscreen",
             "SEGDESK_KEY_PASSPHRASE": PASSPHRASE,
             "LANG": "C.UTF-8",
+            # every reconcile must read its lines as columns: proves ADBC's driver is in the bundle
+            "SEGDESK_COLUMNS": "require",
         }
         if os.name == "nt":
             env.update({"USERPROFILE": str(home), "APPDATA": str(home / "AppData" / "Roaming"),

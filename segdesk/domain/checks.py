@@ -96,7 +96,8 @@ class Totals:
     unvalued: set[tuple[str | None, str, str]] = field(default_factory=set)  # (sub, account, asset)
     assets: set[str] = field(default_factory=set)  # every asset held (ledger lines hold nothing)
     segregated: dict[str, list[Decimal]] = field(default_factory=dict)  # asset -> [quantity, value, buffer]
-    client_assets: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (client sub, asset) -> value
+    # asset -> what clients need in it: each client's positive base value of the asset, added up
+    client_requirement: dict[str, Decimal] = field(default_factory=dict)
     reported: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (sub, asset) -> custodian/exchange qty
     booked: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (sub, asset) -> ledger quantity
     own_prices: dict[tuple[str, str], tuple[int, int, Decimal]] = field(default_factory=dict)  # the first printed
@@ -209,7 +210,11 @@ def tally(statements: list[Statement], lines: Iterable[LineRow], table: MappingT
     for account, here in totals.held_in.items():
         for sub, held in here.items():
             here[sub] = held[0]
-    totals.client_assets = {(sub, asset): v for sub, held in client_assets.items() for asset, v in held.items()}
+    needed = totals.client_requirement
+    for held in client_assets.values():
+        for asset, value in held.items():
+            if value > zero:
+                needed[asset] = needed.get(asset, zero) + value
     totals.reported = {(sub, asset): q for sub, held in reported.items() for asset, q in held.items()}
     return totals
 
@@ -518,7 +523,7 @@ def _bag_evidence(bag: Bag) -> tuple[Evidence, ...]:
     return tuple(sorted(found, key=lambda e: (e.file, e.sheet or "", e.row)))
 
 
-def _claim(f: Finding) -> tuple | None:  # type: ignore[type-arg]
+def claim_of(f: Finding) -> tuple | None:  # type: ignore[type-arg]
     """Which lines are a finding's evidence, as a key that ``attach_evidence`` matches."""
     if f.kind == "stale_statement":
         return ("statement", f.external_account)  # every line of the statement, in row order
@@ -541,7 +546,7 @@ def attach_evidence(findings: list[Finding], statements: list[Statement], lines:
                     totals: Totals, book: PriceBook, kinds: dict[str, str]) -> list[Finding]:
     """The findings with the statement lines (file, sheet, row) that caused them, gathered in one
     more pass over the lines of the statements a finding can name."""
-    bags: dict[tuple, Bag] = {claim: {} for f in findings if (claim := _claim(f)) is not None}  # type: ignore[type-arg]
+    bags: dict[tuple, Bag] = {claim: {} for f in findings if (claim := claim_of(f)) is not None}  # type: ignore[type-arg]
     if not bags:
         return findings
     in_order: dict[str, list[tuple[int, str, str, str | None]]] = {
@@ -597,7 +602,7 @@ def attach_evidence(findings: list[Finding], statements: list[Statement], lines:
             price = book.price_of(asset) if own_price is None else own_price
             if price is None and (value is None or equity is not None or im is not None or mm is not None):
                 bags[("unvalued", sub, account, asset)].setdefault((file, sheet), []).append(row)
-    return [f if (claim := _claim(f)) is None else dataclasses.replace(f, evidence=_evidence_of(claim, bags, in_order))
+    return [f if (claim := claim_of(f)) is None else dataclasses.replace(f, evidence=_evidence_of(claim, bags, in_order))
             for f in findings]
 
 

@@ -14,8 +14,10 @@ class MappingTable:
 
     def __init__(self, rules: tuple[MappingRule, ...] | list[MappingRule]) -> None:
         self._rules: dict[tuple[str, str, str | None], list[MappingRule]] = defaultdict(list)
+        self._of_account: dict[tuple[str, str], list[MappingRule]] = defaultdict(list)
         for rule in rules:
             self._rules[(rule.source, rule.account, rule.reference)].append(rule)
+            self._of_account[(rule.source, rule.account)].append(rule)
 
     def _valid(self, source: str, account: str, reference: str | None, day: dt.date) -> str | None:
         for rule in self._rules.get((source, account, reference), ()):
@@ -31,3 +33,18 @@ class MappingTable:
             if found is not None:
                 return found
         return self._valid(source, account, None, day)
+
+    def resolved(self, source: str, account: str, day: dt.date) -> tuple[dict[str, str], str | None]:
+        """What ``sub_account_of`` answers for every line of one account on ``day``, worked out
+        once: the sub-account of each reference a valid rule names, and that of a blank one (or None)."""
+        by_reference: dict[str, str] = {}
+        blank = None
+        for rule in self._of_account.get((source, account), ()):
+            if not rule.valid_on(day):
+                continue
+            if rule.reference is None:
+                if blank is None:
+                    blank = rule.sub_account
+            else:
+                by_reference.setdefault(rule.reference, rule.sub_account)
+        return by_reference, blank

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, FloatOperation, Inexact, Rounded, localcontext
 
+import pyarrow as pa
+
 from segdesk.domain import checks
 from segdesk.domain.checks import (
     SegregationFigures,
@@ -25,6 +27,7 @@ from segdesk.domain.checks import (
     tally,
     venue_margins,
 )
+from segdesk.domain.columnar import NotColumnar, Tallied, rows_of, tally_columns
 from segdesk.domain.mapping import MappingTable
 from segdesk.domain.model import (
     SEVERITY_ORDER,
@@ -98,7 +101,16 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
     used = select_statements(inputs.statements, as_of)
     book = PriceBook.build(inputs.prices, as_of, inputs.base_currency)
     kinds = {s.code: s.kind for s in inputs.sub_accounts}
-    totals = tally(used, inputs.lines, MappingTable(inputs.mappings), book, kinds)
+    table = MappingTable(inputs.mappings)
+    lines = inputs.lines
+    if isinstance(lines, pa.Table):  # columns (SQLite's lines, read by Arrow): summed on columns
+        try:
+            tallied: Tallied | None = tally_columns(used, lines, table, book, kinds)
+        except NotColumnar:  # exactness could not be promised there: the per-line tally does it
+            tallied, lines = None, rows_of(lines)
+    else:
+        tallied = None
+    totals = tally(used, lines, table, book, kinds) if tallied is None else tallied.totals
     owned = checks.owned(totals)
     equity = sub_account_equity(owned, kinds)
     margins = venue_margins(owned, totals)
@@ -113,7 +125,10 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
         *find_stale_statements(used, as_of),
         *find_missing_prices(totals.unvalued, as_of, inputs.base_currency),
     ]
-    findings = attach_evidence(findings, used, inputs.lines, totals, book, kinds)
+    if tallied is None:
+        findings = attach_evidence(findings, used, lines, totals, book, kinds)
+    else:
+        findings = tallied.attach_evidence(findings)
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.kind, f.sub_account or "", f.external_account or "", f.asset or ""))
     return Reconciliation(
         inputs=inputs,
@@ -132,9 +147,7 @@ def _by_currency(totals: Totals) -> list[CurrencyFigures]:
     A client long one currency and short another needs only its net in base currency, so the
     per-currency requirements can add up to more than the base requirement; the base figure rules.
     """
-    requirement: dict[str, Decimal] = {}
-    for (_, asset), amount in totals.client_assets.items():
-        requirement[asset] = requirement.get(asset, ZERO) + max(amount, ZERO)
+    requirement = totals.client_requirement
     figures = []
     for asset in sorted(totals.assets):
         quantity, resources, buffer = totals.segregated.get(asset, (ZERO, ZERO, ZERO))

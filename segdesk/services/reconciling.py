@@ -26,6 +26,7 @@ from segdesk.services.identity import acting_person, require
 from segdesk.services.overview import as_utc
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
+from segdesk.store.columns import ColumnsUnavailable, columns_wanted, live_line_table
 from segdesk.store.engine import Database
 from segdesk.store.schema import Finding, FindingEvent, ImportBatch, Run
 
@@ -149,9 +150,11 @@ def _basis(session, as_of: dt.date) -> _Basis:  # type: ignore[no-untyped-def]
     return _Basis(base, subs, rules, tolerances, batches, hashlib.sha256(canonical.encode()).hexdigest())
 
 
-def _load(session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # type: ignore[no-untyped-def]
-    """The statements and prices of ``as_of``, as plain domain values; the lines stay the plain
-    rows the database returns (a million objects per million lines would cost more than the checks)."""
+def _load(db: Database, session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # type: ignore[no-untyped-def]
+    """The statements and prices of ``as_of``, as plain domain values. The lines of a SQLite
+    file come as Arrow columns (summed on columns: see domain/columnar.py); elsewhere, or if that
+    read fails, as the plain rows the database returns (a million objects per million lines would
+    cost more than the checks)."""
     statements = tuple(
         m.Statement(source, kind, account, designation, day, {statement_id: file_name}, lines)
         for statement_id, source, kind, account, designation, day, file_name, lines
@@ -159,8 +162,18 @@ def _load(session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # 
         if lines  # a statement without lines reports nothing
     )
     prices = tuple(m.PricePoint(p.asset, p.as_of, p.price) for p in repo.live_prices_until(session, as_of))
+    lines = None
+    wanted = columns_wanted()
+    if db.sqlite_path is not None and wanted != "off":
+        try:
+            lines = live_line_table(db.sqlite_path, as_of, sum(s.lines for s in statements))
+        except ColumnsUnavailable:
+            if wanted == "require":
+                raise
+    if lines is None:
+        lines = repo.live_line_rows(session, as_of)
     return m.ReconciliationInputs(as_of, basis.base_currency, basis.sub_accounts, statements, basis.mappings,
-                                  prices, basis.tolerances, repo.live_line_rows(session, as_of))
+                                  prices, basis.tolerances, lines)
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -175,7 +188,7 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
         if latest is not None and latest.fingerprint == basis.fingerprint:
             return _view(session, latest, reused=True)  # only read: anyone may look
         require(db, user, "reconcile")
-        inputs = _load(session, as_of, basis)
+        inputs = _load(db, session, as_of, basis)
         batches, fingerprint = basis.batches, basis.fingerprint
         if not any(s.source_kind != "ledger" for s in inputs.statements):
             # An empty day would come out clean and could be signed off: refuse instead.

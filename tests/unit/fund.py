@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, FloatOperation, Inexact, localcontext
+
+import pyarrow as pa
+
+from segdesk.domain.columnar import LINE_COLUMNS, MONEY_COLUMNS, tally_columns
+from segdesk.domain.mapping import MappingTable
+from segdesk.domain.selection import select_statements
+from segdesk.domain.valuation import PriceBook
+from segdesk.domain.money import plain
 
 from segdesk.domain.model import (
     Evidence,
@@ -14,7 +23,7 @@ from segdesk.domain.model import (
     SubAccount,
 )
 from segdesk.domain.lines import statements_of
-from segdesk.domain.reconcile import Reconciliation, reconcile
+from segdesk.domain.reconcile import EXACT_DIGITS, Reconciliation, reconcile
 
 D = dt.date(2026, 11, 20)
 
@@ -65,19 +74,55 @@ def line(source: str, account: str, asset: str, quantity: str, *, ref: str | Non
 
 
 def run(*lines: Line, subs=SUBS, mappings=MAPPINGS, prices=PRICES, tolerances=None, as_of=D) -> Reconciliation:  # type: ignore[no-untyped-def]
+    """The reconciliation of these lines, made both ways: line by line (the reference) and on
+    columns, as SQLite's lines are; every figure, finding and evidence row must agree."""
     statements, rows = statements_of(lines)
-    return reconcile(
-        ReconciliationInputs(
-            as_of=as_of,
-            base_currency="USD",
-            sub_accounts=tuple(subs),
-            statements=statements,
-            mappings=tuple(mappings),
-            prices=tuple(prices),
-            tolerances=dict(tolerances or {}),
-            lines=rows,
-        )
+    inputs = ReconciliationInputs(
+        as_of=as_of,
+        base_currency="USD",
+        sub_accounts=tuple(subs),
+        statements=statements,
+        mappings=tuple(mappings),
+        prices=tuple(prices),
+        tolerances=dict(tolerances or {}),
+        lines=rows,
     )
+    by_line = reconcile(inputs)
+    columns = as_columns(inputs)
+    by_column = reconcile(columns)
+    # and the columns were summed as columns, not handed back to the per-line tally
+    with localcontext() as ctx:
+        ctx.prec, ctx.traps[Inexact], ctx.traps[FloatOperation] = EXACT_DIGITS, True, True
+        tally_columns(select_statements(columns.statements, as_of), columns.lines, MappingTable(columns.mappings),
+                      PriceBook.build(columns.prices, as_of, "USD"), {s.code: s.kind for s in columns.sub_accounts})
+    for name in ("segregation", "by_currency", "sub_accounts", "margins", "findings"):
+        assert getattr(by_column, name) == getattr(by_line, name), f"{name} differs on columns"
+    # the statements used, but for the keys that tie lines to them (ints on columns)
+    assert ([s._replace(files=list(s.files.values())) for s in by_column.used]
+            == [s._replace(files=list(s.files.values())) for s in by_line.used])
+    return by_line
+
+
+def as_columns(inputs: ReconciliationInputs) -> ReconciliationInputs:
+    """The same inputs with the lines as an Arrow table of text amounts and integer statement keys,
+    as ``store.columns`` reads them from SQLite."""
+    keys: dict = {}  # type: ignore[type-arg]
+    statements = tuple(
+        s._replace(files={keys.setdefault(part, len(keys)): file for part, file in s.files.items()})
+        for s in inputs.statements
+    )
+    rows = inputs.lines
+    text = {name: [None if r[i] is None else plain(r[i]) for r in rows]
+            for i, name in enumerate(LINE_COLUMNS) if name in MONEY_COLUMNS}
+    table = pa.table({
+        "part": pa.array([keys[r[0]] for r in rows], pa.int64()),
+        "reference": pa.array([r[1] for r in rows], pa.string()),
+        "asset": pa.array([r[2] for r in rows], pa.string()),
+        "sheet": pa.array([r[3] for r in rows], pa.string()),
+        **{name: pa.array(text[name], pa.string()) for name in MONEY_COLUMNS},
+        "row": pa.array([r[10] for r in rows], pa.int64()),
+    }).select(list(LINE_COLUMNS))
+    return dataclasses.replace(inputs, statements=statements, lines=table)
 
 
 def kinds(result: Reconciliation) -> list[str]:

@@ -1,0 +1,474 @@
+"""``checks.tally`` on columns: the same sums, made by Apache Arrow instead of a Python loop.
+
+A million statement lines cost a Python loop several seconds (a Decimal, a few look-ups and a
+dozen additions per line); Arrow does the same exact decimal arithmetic over whole columns in
+compiled code. The result is the very ``Totals`` the per-line tally makes, so every check, every
+finding and every figure downstream is shared; ``checks.tally`` stays the reference this path is
+tested against (tests/unit run every reconciliation through both).
+
+Exactness is kept the way Arrow allows it, and anything it cannot promise is refused
+(``NotColumnar``), never approximated; the caller then runs the per-line tally:
+
+* amounts arrive as their exact text and are cast to the narrowest decimal type that holds every
+  value of the column (a safe cast: a digit that would be lost raises);
+* a product of two decimals has the exact type p1 + p2 + 1 digits, s1 + s2 places, up to 76; a
+  product that would need more is refused on its type, before anything is computed;
+* Arrow's sums do not check for overflow, so each sum is bounded first: rows x the largest
+  absolute value must stay below the 76 digits of the sum's type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
+from itertools import groupby
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segdesk.domain.checks import Totals, Unmapped, claim_of
+from segdesk.domain.mapping import MappingTable
+from segdesk.domain.model import (
+    BUFFER,
+    CLIENT,
+    LEDGER,
+    PROPRIETARY,
+    SEGREGATED_DESIGNATIONS,
+    ZERO,
+    Evidence,
+    Finding,
+    LineRow,
+    Statement,
+)
+from segdesk.domain.valuation import PriceBook
+
+MONEY_COLUMNS = ("price", "quantity", "value", "equity", "initial_margin", "maintenance_margin")
+MAX_DIGITS = 76  # decimal256
+_evidence = partial(tuple.__new__, Evidence)  # Evidence((file, sheet, row)) without a Python-level call
+
+
+class NotColumnar(Exception):
+    """These lines cannot be summed exactly on columns; the per-line tally must do it."""
+
+
+LINE_COLUMNS = ("part", "reference", "asset", "sheet", "price", "quantity", "value", "equity", "initial_margin",
+                "maintenance_margin", "row")
+
+
+@dataclass(frozen=True)
+class Tallied:
+    """The sums, and per line what the evidence pass needs to find a finding's lines again."""
+
+    totals: Totals
+    statements: list[Statement]
+    files: list[str]  # the file of each statement part, by part number
+    part_of: pa.Array  # per line: its part number
+    statement_of: pa.Array  # per line: the index of its statement in the statements used
+    sub_of: pa.Array  # per line: the index of its sub-account in sub_codes, -1 for none
+    sub_codes: list[str]
+    side_of: pa.Array  # per line: held by a client or proprietary sub-account (one side of commingling)
+    asset_of: pa.Array  # per line: the index of its asset in asset_names
+    asset_names: list[str]
+    held: pa.Array  # per line: money held (not a ledger line)
+    unvalued: pa.Array  # per line: held and left unvalued (a missing_price line)
+    sheet: pa.Array
+    row: pa.Array
+
+    def attach_evidence(self, findings: list[Finding]) -> list[Finding]:
+        """``checks.attach_evidence`` on columns: each finding with the statement lines (file,
+        sheet, row) behind it, in the same order, found by one filter per kind of claim."""
+        claims = {claim for f in findings if (claim := claim_of(f)) is not None}
+        found: dict[tuple, tuple[Evidence, ...]] = {}  # type: ignore[type-arg]
+        if claims and len(self.row):
+            found = self._evidence(claims)
+        return [f if (claim := claim_of(f)) is None else dataclasses.replace(f, evidence=found.get(claim, ()))
+                for f in findings]
+
+    def _evidence(self, claims: set[tuple]) -> dict[tuple, tuple[Evidence, ...]]:  # type: ignore[type-arg]
+        statement_index = {s.external_account: i for i, s in enumerate(self.statements)}
+        sub_index = {code: i for i, code in enumerate(self.sub_codes)}
+        asset_index = {name: i for i, name in enumerate(self.asset_names)}
+        n_statements, n_assets = len(self.statements), max(len(self.asset_names), 1)
+        statement = self.statement_of.cast(pa.int64())
+        sub, asset = self.sub_of.cast(pa.int64()), self.asset_of.cast(pa.int64())
+        mapped = pc.not_equal(sub, -1)
+        # Per kind of claim: which lines may belong to one, and each line's key for it.
+        kinds = {
+            "statement": (None, statement, lambda c: statement_index.get(c[1])),
+            "both sides": (pc.and_(self.held, self.side_of), statement, lambda c: statement_index.get(c[1])),
+            "owned": (pc.and_(self.held, mapped), _key(sub, statement, n_statements),
+                      lambda c: _pair(sub_index.get(c[1]), statement_index.get(c[2]), n_statements)),
+            "sub-account": (pc.and_(self.held, mapped), sub, lambda c: sub_index.get(c[1])),
+            "asset": (mapped, _key(sub, asset, n_assets),
+                      lambda c: _pair(sub_index.get(c[1]), asset_index.get(c[2]), n_assets)),
+            "unmapped": (pc.invert(mapped), _key(statement, asset, n_assets),
+                         lambda c: _pair(statement_index.get(c[1]), asset_index.get(c[2]), n_assets)),
+            "unvalued": (self.unvalued, _key(_key(pc.add(sub, 1), statement, n_statements), asset, n_assets),
+                         lambda c: _pair(_pair(-1 if c[1] is None else sub_index.get(c[1]), statement_index.get(c[2]),
+                                               n_statements, shift=1), asset_index.get(c[3]), n_assets)),
+        }
+        # Files in name order, as the evidence is sorted: (file, sheet, row).
+        names = sorted(set(self.files))
+        rank = {name: i for i, name in enumerate(names)}
+        file_rank = pc.take(pa.array([rank[f] for f in self.files], pa.int32()), self.part_of)
+        sheet_order = pc.fill_null(self.sheet.cast(pa.string()), "")
+        found: dict[tuple, tuple[Evidence, ...]] = {}  # type: ignore[type-arg]
+        for kind, (eligible, key, claim_key) in kinds.items():
+            wanted = {}
+            for claim in claims:
+                if claim[0] == kind and (k := claim_key(claim)) is not None:
+                    wanted[k] = claim
+            if not wanted:
+                continue
+            where = pc.is_in(key, value_set=pa.array(list(wanted), pa.int64()))
+            if eligible is not None:
+                where = pc.and_(where, eligible)
+            picked = pa.table({"key": key, "file": file_rank, "sheet": self.sheet.cast(pa.string()),
+                               "order": sheet_order, "row": self.row}).filter(where)
+            if kind == "statement":  # every line of the statement, by row (then file, sheet)
+                order = [("key", "ascending"), ("row", "ascending"), ("file", "ascending"), ("order", "ascending")]
+            else:  # each line once, by file, sheet and row
+                picked = picked.group_by(["key", "file", "sheet", "order", "row"], use_threads=False).aggregate([])
+                order = [("key", "ascending"), ("file", "ascending"), ("order", "ascending"), ("row", "ascending")]
+            picked = picked.sort_by(order)
+            keys = picked["key"].to_pylist()
+            evidence = list(map(_evidence, zip(map(names.__getitem__, picked["file"].to_pylist()),
+                                               picked["sheet"].to_pylist(), picked["row"].to_pylist(), strict=True)))
+            start = 0
+            for k, group in groupby(keys):
+                size = sum(1 for _ in group)
+                found[wanted[k]] = tuple(evidence[start:start + size])
+                start += size
+        return found
+
+
+def _key(a: pa.Array, b: pa.Array, width: int) -> pa.Array:
+    return pc.add(pc.multiply(a, width), b)
+
+
+def _pair(a: int | None, b: int | None, width: int, shift: int = 0) -> int | None:
+    return None if a is None or b is None else (a + shift) * width + b
+
+
+def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTable, book: PriceBook,
+                  kinds: dict[str, str]) -> Tallied:
+    """``checks.tally`` over a table of lines with the columns of ``model.LineRow`` (part,
+    reference, asset, sheet, price, quantity, value, equity, initial_margin, maintenance_margin,
+    row), amounts as exact text. Raises ``NotColumnar`` where exactness cannot be promised."""
+    totals = Totals()
+    parts, index_of = [], []
+    for index, s in enumerate(statements):
+        for part in s.files:
+            parts.append(part)
+            index_of.append(index)
+    try:
+        part_array = pa.array(parts) if parts else pa.array([], lines.schema.field("part").type)
+        position = pc.index_in(lines["part"], value_set=part_array)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+        raise NotColumnar(f"statement keys: {e}") from e
+    lines = lines.filter(pc.is_valid(position))
+    position = position.filter(pc.is_valid(position))
+    files = [statements[index_of[k]].files[part] for k, part in enumerate(parts)]
+    if lines.num_rows == 0:
+        nothing = pa.array([], pa.int32())
+        return Tallied(totals, statements, files, nothing, nothing, nothing, [], pa.array([], pa.bool_()), nothing, [],
+                       pa.array([], pa.bool_()), pa.array([], pa.bool_()), pa.array([], pa.string()), nothing)
+    statement_of = pc.take(pa.array(index_of, pa.int32()), position)  # per line: its statement's index
+    accounts = [s.external_account for s in statements]
+    for s in statements:  # as the per-line tally does for every statement it meets
+        totals.designations[s.external_account] = s.designation
+        totals.held_in.setdefault(s.external_account, {})
+    n = lines.num_rows
+
+    # --- who owns each line: the mappings resolved once per statement, then looked up per line --
+    sub_codes, sub_of = _owners(statements, statement_of, lines["reference"], table)
+    mapped = pc.not_equal(sub_of, -1)
+    sub_kinds = [kinds.get(code) for code in sub_codes] + [None]
+    safe_sub = pc.if_else(mapped, sub_of, len(sub_codes))
+    client = pc.take(pa.array([k == CLIENT for k in sub_kinds], pa.bool_()), safe_sub)
+    buffer = pc.take(pa.array([k == BUFFER for k in sub_kinds], pa.bool_()), safe_sub)
+    ledger = pc.take(pa.array([s.source_kind == LEDGER for s in statements], pa.bool_()), statement_of)
+    held = pc.invert(ledger)
+    segregated = pc.take(pa.array([s.designation in SEGREGATED_DESIGNATIONS for s in statements], pa.bool_()),
+                         statement_of)
+    compare = any(s.source_kind == LEDGER for s in statements)
+
+    # --- exact amounts ------------------------------------------------------------------------
+    assets = pc.dictionary_encode(lines["asset"]).combine_chunks()
+    asset_names = assets.dictionary.to_pylist()
+    asset_of = assets.indices
+    money = {name: _decimals(lines[name], name) for name in MONEY_COLUMNS}
+    own_price = money["price"]
+    book_price = pc.take(_decimal_array([book.price_of(a) for a in asset_names]), asset_of)
+    price = _coalesce(own_price, book_price)
+    quantity = money["quantity"]
+    if quantity.null_count:
+        raise NotColumnar("a line has no quantity")
+    equity = money["equity"]
+    printed = pc.is_valid(money["value"])
+    priced = pc.is_valid(price)
+    units = _coalesce(equity, quantity)  # equity if the line prints it, else its quantity
+    product = _multiply(units, price)
+    worth = _coalesce(money["value"], product, _zeros(n))  # an unpriced line counts as nothing
+    columns = {"statement": statement_of, "sub": sub_of, "asset": asset_of, "quantity": quantity, "worth": worth}
+
+    # --- sums per (account, sub-account), per asset, per (client, asset) ----------------------
+    held_mapped = pc.and_(held, mapped)
+    owned = _sums(columns, held_mapped, ["statement", "sub"], ["worth"])
+    for index, sub, amount in zip(owned["statement"], owned["sub"], owned["worth"], strict=True):
+        totals.held_in[accounts[index]][sub_codes[sub]] = amount
+
+    columns["buffer_worth"] = _choose(buffer, worth, _zeros(n))
+    sums = _sums(columns, pc.and_(held, segregated), ["asset"], ["quantity", "worth", "buffer_worth"])
+    for asset, qty, value, buffered in zip(sums["asset"], sums["quantity"], sums["worth"], sums["buffer_worth"],
+                                           strict=True):
+        totals.segregated[asset_names[asset]] = [qty, value, buffered]
+
+    totals.assets = {asset_names[a] for a in pc.unique(asset_of.filter(held)).to_pylist()}
+
+    # What clients need per asset: each client's positive value of it (a deficit in one asset
+    # is not netted against another client's, nor here against the same client's other assets).
+    per_client = _grouped(columns, pc.and_(held_mapped, client), ["sub", "asset"], ["worth"])
+    sums = per_client["worth_sum"]
+    positive = pc.greater(sums, pa.scalar(Decimal(0), sums.type))
+    needed = _sums({"asset": per_client["asset"], "worth": sums}, positive, ["asset"], ["worth"])
+    totals.client_requirement = {asset_names[a]: v for a, v in zip(needed["asset"], needed["worth"], strict=True)}
+    if compare:
+        reported = _sums(columns, held_mapped, ["sub", "asset"], ["quantity"])
+        totals.reported = {(sub_codes[s], asset_names[a]): q
+                           for s, a, q in zip(reported["sub"], reported["asset"], reported["quantity"], strict=True)}
+        booked = _sums(columns, pc.and_(ledger, mapped), ["sub", "asset"], ["quantity"])
+        totals.booked = {(sub_codes[s], asset_names[a]): q
+                         for s, a, q in zip(booked["sub"], booked["asset"], booked["quantity"], strict=True)}
+        # The first price a statement printed for (sub-account, asset): few lines print one.
+        printed_price = pc.and_(pc.is_valid(own_price), mapped)
+        if pc.any(printed_price).as_py():
+            picked = pa.table({"statement": statement_of, "sub": sub_of, "asset": asset_of, "row": lines["row"],
+                               "price": own_price}).filter(printed_price)
+            for index, sub, asset, row, amount in zip(*(picked[c].to_pylist() for c in picked.column_names),
+                                                      strict=True):
+                key = (sub_codes[sub], asset_names[asset])
+                found = totals.own_prices.get(key)
+                if found is None or (index, row) < found[:2]:
+                    totals.own_prices[key] = (index, row, amount)
+
+    # --- margin per (sub-account, venue): on the lines that carry margin fields only -----------
+    margined = pc.or_(pc.or_(pc.is_valid(equity), pc.is_valid(money["initial_margin"])),
+                      pc.is_valid(money["maintenance_margin"]))
+    venue_lines = pc.and_(held_mapped, margined)
+    if pc.any(venue_lines).as_py():
+        _margins(totals, accounts, sub_codes, {
+            "statement": statement_of, "sub": sub_of, "price": price, "equity": equity, "worth": worth,
+            "printed": printed, "im": money["initial_margin"], "mm": money["maintenance_margin"],
+        }, venue_lines)
+
+    # --- what nobody owns, and what could not be valued: few lines, looked at one by one -------
+    unpriced = pc.and_(held, pc.and_(pc.invert(priced), pc.or_(pc.invert(printed), margined)))
+    if pc.any(unpriced).as_py():
+        picked = pa.table({"statement": statement_of, "sub": sub_of, "asset": asset_of}).filter(unpriced)
+        for index, sub, asset in zip(*(picked[c].to_pylist() for c in picked.column_names), strict=True):
+            totals.unvalued.add((None if sub < 0 else sub_codes[sub], accounts[index], asset_names[asset]))
+    nobody = pc.invert(mapped)
+    if pc.any(nobody).as_py():
+        picked = pa.table({"statement": statement_of, "asset": asset_of, "reference": lines["reference"],
+                           "worth": worth.cast(pa.string())}).filter(nobody)
+        for index, asset, reference, amount in zip(*(picked[c].to_pylist() for c in picked.column_names),
+                                                    strict=True):
+            s = statements[index]
+            key = (s.external_account, asset_names[asset])
+            found = totals.unmapped.get(key)
+            if found is None:
+                found = totals.unmapped[key] = Unmapped()
+            if reference:
+                found.references.add(reference)
+            if s.source_kind == LEDGER:
+                found.ledger = True
+            else:
+                found.amount += Decimal(amount)
+    side_of = pc.take(pa.array([k in (CLIENT, PROPRIETARY) for k in sub_kinds], pa.bool_()), safe_sub)
+    return Tallied(totals, statements, files, position, statement_of, sub_of, sub_codes, side_of, asset_of,
+                   asset_names, held, unpriced, lines["sheet"].combine_chunks(), lines["row"].combine_chunks())
+
+
+def _owners(statements: list[Statement], statement_of: pa.Array, references: pa.ChunkedArray,
+            table: MappingTable) -> tuple[list[str], pa.Array]:
+    """Each line's sub-account (an index into the codes returned, -1 for none), as
+    ``MappingTable.sub_account_of`` decides it, with the rules resolved once per statement."""
+    encoded = pc.dictionary_encode(references).combine_chunks()
+    names = encoded.dictionary
+    width = len(names) + 1
+    # Each (statement, reference) as one integer: the statement's index, and 0 for no reference.
+    line_keys = pc.add(pc.multiply(statement_of.cast(pa.int64()), width),
+                       pc.add(pc.fill_null(encoded.indices.cast(pa.int64()), -1), 1))
+    codes: dict[str, int] = {}
+    blank_of: list[int] = []
+    rule_index, rule_reference, rule_sub = [], [], []
+    for index, s in enumerate(statements):
+        by_reference, blank = table.resolved(s.source, s.account, s.as_of)
+        blank_of.append(-1 if blank is None else codes.setdefault(blank, len(codes)))
+        rule_reference.extend(by_reference)
+        rule_sub.extend(codes.setdefault(sub, len(codes)) for sub in by_reference.values())
+        rule_index.extend([index] * len(by_reference))
+    present = pc.index_in(pa.array(rule_reference, pa.string()), value_set=names.cast(pa.string()))
+    keep = pc.is_valid(present)  # rules for references no line carries play no part
+    rule_keys = pc.add(pc.multiply(pa.array(rule_index, pa.int64()).filter(keep), width),
+                       pc.add(present.filter(keep).cast(pa.int64()), 1))
+    by_rule = pc.take(pa.array(rule_sub, pa.int32()).filter(keep), pc.index_in(line_keys, value_set=rule_keys))
+    sub_of = pc.coalesce(by_rule, pc.take(pa.array(blank_of, pa.int32()), statement_of))
+    return list(codes), sub_of
+
+
+def _margins(totals: Totals, accounts: list[str], sub_codes: list[str], columns: dict[str, pa.Array],
+             where: pa.Array) -> None:
+    """Per (sub-account, account) of the lines ``where`` (mapped, held, carrying margin fields): what
+    their equity adds over their value, and their valued initial and maintenance margin."""
+    c = {name: column.filter(where) for name, column in columns.items()}
+    n = len(c["sub"])
+    priced, has_equity = pc.is_valid(c["price"]), pc.is_valid(c["equity"])
+    # Equity printed beside a printed value counts instead of it (at its price); unpriced, what the
+    # line is worth is taken back out (it carries its own missing_price finding).
+    instead = pc.and_(priced, pc.and_(has_equity, c["printed"]))
+    dropped = pc.and_(pc.invert(priced), has_equity)
+    over = _zeros(n)
+    if pc.any(instead).as_py():
+        over = _choose(instead, _subtract(_multiply(c["equity"], c["price"]), c["worth"]), over)
+    if pc.any(dropped).as_py():
+        over = _choose(dropped, _subtract(_zeros(n), c["worth"]), over)
+    sums = _sums({
+        "statement": c["statement"], "sub": c["sub"], "over": over,
+        "im": _coalesce(_multiply(c["im"], c["price"]), _zeros(n)),
+        "mm": _coalesce(_multiply(c["mm"], c["price"]), _zeros(n)),
+    }, None, ["statement", "sub"], ["over", "im", "mm"])
+    for index, sub, over_sum, im, mm in zip(sums["statement"], sums["sub"], sums["over"], sums["im"], sums["mm"],
+                                            strict=True):
+        totals.venues.add(accounts[index])
+        totals.margin_lines[(sub_codes[sub], accounts[index])] = [over_sum, im, mm]
+
+
+# --- exact decimal columns ------------------------------------------------------------------------
+
+
+def _decimals(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
+    """A column of exact decimal text as the narrowest decimal type that holds every value (the
+    cast itself proves it: it refuses to drop a digit)."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if column.null_count == len(column):
+        return pa.nulls(len(column), pa.decimal128(1, 0))
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        # SQLite keeps money as text; anything else (a float stored by another program) is not ours
+        raise NotColumnar(f"{name} is stored as {column.type}, not as exact text")
+    dot = pc.find_substring(column, ".")
+    length = pc.utf8_length(column)
+    has_dot = pc.greater_equal(dot, 0)
+    places = pc.max(pc.if_else(has_dot, pc.subtract(pc.subtract(length, dot), 1), 0)).as_py() or 0
+    negative = pc.starts_with(column, "-").cast(pa.int32())
+    digits = max(pc.max(pc.subtract(pc.if_else(has_dot, dot, length), negative)).as_py() or 1, 1)
+    if digits + places > MAX_DIGITS // 2:
+        raise NotColumnar(f"{name} has more digits than a product can hold")
+    try:
+        return pc.cast(column, _decimal(digits + places, places))  # safe: refuses to drop a digit
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise NotColumnar(f"{name}: {e}") from e
+
+
+def _decimal_array(values: list[Decimal | None]) -> pa.Array:
+    present = [v for v in values if v is not None]
+    if not present:
+        return pa.nulls(len(values), pa.decimal128(1, 0))
+    shapes = [v.as_tuple() for v in present]
+    places = max(max(-t.exponent, 0) for t in shapes)  # type: ignore[operator]
+    whole = max(max(len(t.digits) + t.exponent, 1) for t in shapes)  # type: ignore[operator]
+    width = whole + places
+    if width > MAX_DIGITS // 2:
+        raise NotColumnar("a price has more digits than a product can hold")
+    return pa.array(values, _decimal(width, places))
+
+
+def _common(*arrays: pa.Array) -> pa.DataType:
+    """The narrowest decimal type that holds every value of each array exactly."""
+    places = max(a.type.scale for a in arrays)
+    whole = max(a.type.precision - a.type.scale for a in arrays)
+    if whole + places > MAX_DIGITS:
+        raise NotColumnar("amounts too wide to combine exactly")
+    return _decimal(max(whole + places, 1), places)
+
+
+def _decimal(precision: int, scale: int) -> pa.DataType:
+    """128 bits where the digits fit (Arrow's arithmetic on them is several times faster), else 256."""
+    return pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+
+
+def _coalesce(*arrays: pa.Array) -> pa.Array:
+    kind = _common(*arrays)
+    return pc.coalesce(*(a.cast(kind) for a in arrays))
+
+
+def _multiply(a: pa.Array, b: pa.Array) -> pa.Array:
+    if a.type.precision + b.type.precision + 1 > 38:  # the product's exact type needs 256 bits
+        a, b = a.cast(pa.decimal256(a.type.precision, a.type.scale)), b.cast(pa.decimal256(b.type.precision, b.type.scale))
+    try:
+        return pc.multiply(a, b)  # exact; refused on its type when the product could need > 76 digits
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise NotColumnar(f"a product too wide to compute exactly: {e}") from e
+
+
+def _subtract(a: pa.Array, b: pa.Array) -> pa.Array:
+    kind = _common(a, b)
+    if kind.precision + 1 > MAX_DIGITS:
+        raise NotColumnar("a difference too wide to compute exactly")
+    kind = _decimal(kind.precision + 1, kind.scale)  # a difference can need one more digit
+    return pc.subtract(a.cast(kind), b.cast(kind))
+
+
+def _choose(condition: pa.Array, a: pa.Array, b: pa.Array) -> pa.Array:
+    kind = _common(a, b)
+    return pc.if_else(condition, a.cast(kind), b.cast(kind))
+
+
+def _zeros(n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(Decimal(0), pa.decimal128(1, 0)), n)
+
+
+def _grouped(columns: dict[str, pa.Array], where: pa.Array | None, keys: list[str], values: list[str]) -> pa.Table:
+    """A table of ``keys`` and the exact ``<value>_sum`` per key, over the lines ``where`` is true."""
+    picked = pa.table({name: columns[name] for name in keys + values})
+    if where is not None:
+        picked = picked.filter(where)
+    for name in values:
+        picked = picked.set_column(picked.column_names.index(name), name, _summable(picked[name]))
+    return picked.group_by(keys, use_threads=False).aggregate([(name, "sum") for name in values])
+
+
+def _sums(columns: dict[str, pa.Array], where: pa.Array | None, keys: list[str],
+          values: list[str]) -> dict[str, list]:  # type: ignore[type-arg]
+    """Sum ``values`` per ``keys`` over the lines ``where`` is true: keys as ints, sums as Decimals."""
+    grouped = _grouped(columns, where, keys, values)
+    out: dict[str, list] = {name: grouped[name].to_pylist() for name in keys}  # type: ignore[type-arg]
+    for name in values:
+        # Via text: Decimal() of text is faster than Arrow's own conversion, and as exact.
+        out[name] = [Decimal(t) for t in grouped[f"{name}_sum"].cast(pa.string()).to_pylist()]
+    return out
+
+
+def _summable(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column in a type whose sum cannot overflow: Arrow's sums wrap around without a word, so
+    rows x the largest absolute value must stay below the sum type's digits (38 for 128 bits, then
+    76), or the sum is refused."""
+    rows = len(column)
+    if rows == 0:
+        return column
+    extremes = pc.min_max(column).as_py()
+    largest = max(abs(extremes["min"] or ZERO), abs(extremes["max"] or ZERO)) * rows
+    scale = column.type.scale
+    if largest < Decimal(10) ** (38 - scale) and pa.types.is_decimal128(column.type):
+        return column
+    if largest < Decimal(10) ** (MAX_DIGITS - scale):
+        return column.cast(pa.decimal256(column.type.precision, scale))
+    raise NotColumnar("a sum could exceed 76 digits")
+
+
+def rows_of(lines: pa.Table) -> list[LineRow]:
+    """Every line of a table as ``model.LineRow`` tuples, for the per-line tally."""
+    return list(zip(*(lines[name].to_pylist() for name in LINE_COLUMNS), strict=True))

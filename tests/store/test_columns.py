@@ -1,0 +1,83 @@
+"""A day's lines read from SQLite as Arrow columns (store/columns.py), and the reconcile that sums
+them on columns, against the rows path on the same database file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from segdesk.services import reconciling
+from segdesk.services.demo import load_demo
+from segdesk.services.reconciling import reconcile, run_json
+from segdesk.store import repositories as repo
+from segdesk.store.columns import ColumnsUnavailable, live_line_table
+from segdesk.store.engine import open_database
+
+DAY = dt.date(2026, 11, 20)
+NEXT_DAY = dt.date(2026, 11, 21)  # the demo reconciles its own day as it loads: a day it has no run for
+
+
+def _comparable(view) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    report = run_json(view)
+    report.pop("run_id")
+    for f in report["findings"]:
+        f.pop("id")
+    return report
+
+
+def test_the_demo_reconciles_the_same_on_columns_as_on_rows(db, db_path, tmp_path, monkeypatch):
+    load_demo(db)
+    copy = tmp_path / "rows.sqlite3"
+    db.dispose()
+    shutil.copyfile(db_path, copy)
+    on_columns = reconcile(open_database(str(db_path)), NEXT_DAY, user="demo")
+    monkeypatch.setenv("SEGDESK_COLUMNS", "off")
+    on_rows = reconcile(open_database(str(copy)), NEXT_DAY, user="demo")
+    assert not on_columns.reused and not on_rows.reused
+    assert _comparable(on_columns) == _comparable(on_rows)
+    # the demo's handful, and every statement now a day old; evidence rows and all
+    assert len(on_columns.findings) == 17
+    assert all(f.evidence for f in on_columns.findings if f.kind != "segregation_shortfall")
+
+
+def test_a_column_empty_at_first_and_text_later_is_read_as_text(db, db_path):
+    load_demo(db)
+    with db.transaction() as session:
+        statement = session.execute(text("SELECT min(id) FROM statements")).scalar_one()
+        # 5,000 lines without a price, then one with: more than any one batch of the driver's
+        session.execute(text(
+            "INSERT INTO statement_lines (statement_id, sheet, row, reference, asset, quantity, price) "
+            "VALUES (:s, NULL, :row, 'ZZ', 'USD', :q, :p)"
+        ), [{"s": statement, "row": 1000 + i, "q": f"{i}.25", "p": None if i < 5000 else "1.000000000000000001"}
+            for i in range(5001)])
+    with db.reading() as session:
+        rows = repo.live_line_rows(session, DAY)
+    table = live_line_table(db_path, DAY, len(rows))
+    as_rows = list(zip(*(table[name].to_pylist() for name in table.column_names), strict=True))
+    assert sorted(as_rows, key=repr) == sorted((tuple(r) for r in rows), key=repr)
+    assert ("ZZ", "5000.25", "1.000000000000000001") in {(r[1], r[5], r[4]) for r in as_rows}
+
+
+def test_a_count_that_does_not_match_is_refused(db, db_path):
+    load_demo(db)
+    with db.reading() as session:
+        count = len(repo.live_line_rows(session, DAY))
+    with pytest.raises(ColumnsUnavailable, match="expected"):
+        live_line_table(db_path, DAY, count + 1)
+
+
+def test_without_the_column_reader_the_reconcile_reads_rows(db, monkeypatch):
+    load_demo(db)
+
+    def unavailable(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise ColumnsUnavailable("no driver in this build")
+
+    monkeypatch.setattr(reconciling, "live_line_table", unavailable)
+    view = reconcile(db, NEXT_DAY, user="demo")
+    assert not view.reused and len(view.findings) == 17
+    monkeypatch.setenv("SEGDESK_COLUMNS", "require")  # as the packaged app's smoke test runs
+    with pytest.raises(ColumnsUnavailable):
+        reconcile(db, NEXT_DAY + dt.timedelta(days=1), user="demo")

@@ -1,0 +1,90 @@
+"""The tally on columns where exactness is at its edges: it widens, or it refuses and the per-line
+tally does the work; never a rounded or wrapped-around amount. (Every other domain test already
+runs both ways: tests/unit/fund.py's ``run`` compares them.)"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal, Inexact, localcontext
+
+import pyarrow as pa
+import pytest
+
+from segdesk.domain.columnar import NotColumnar, _summable, tally_columns
+from segdesk.domain.lines import statements_of
+from segdesk.domain.mapping import MappingTable
+from segdesk.domain.model import PricePoint, ReconciliationInputs
+from segdesk.domain.reconcile import reconcile
+from segdesk.domain.selection import select_statements
+from segdesk.domain.valuation import PriceBook
+from tests.unit.fund import D, MAPPINGS, PRICES, SUBS, as_columns, line, run
+
+LARGEST = "99999999999999999999.999999999999999999"  # 20 + 18 digits: the most the database keeps
+
+
+def _inputs(*lines, prices=PRICES) -> ReconciliationInputs:  # type: ignore[no-untyped-def]
+    statements, rows = statements_of(lines)
+    return ReconciliationInputs(D, "USD", SUBS, statements, MAPPINGS, tuple(prices), {}, rows)
+
+
+def _tally(inputs: ReconciliationInputs):  # type: ignore[no-untyped-def]
+    with localcontext() as ctx:
+        ctx.prec, ctx.traps[Inexact] = 120, True
+        return tally_columns(select_statements(inputs.statements, D), inputs.lines, MappingTable(inputs.mappings),
+                             PriceBook.build(inputs.prices, D, "USD"), {s.code: s.kind for s in inputs.sub_accounts})
+
+
+def test_the_largest_amounts_the_database_keeps_are_summed_exactly_on_columns():
+    prices = (PricePoint("BTC", D, Decimal("99999.123456789012345678")),)
+    result = run(  # run() also proves the columns were not handed back to the per-line tally
+        line("Bank", "OMNI", "BTC", LARGEST, ref="ALPHA", row=1),
+        line("Bank", "OMNI", "BTC", LARGEST, ref="ALPHA", row=2),
+        line("Bank", "OMNI", "USD", "-" + LARGEST, ref="BETA", row=3),
+        prices=prices,
+    )
+    alpha = next(s for s in result.sub_accounts if s.code == "C-ALPHA")
+    assert alpha.equity == Decimal("19999824691357802469135599.999999999999800001753086421975308644")
+    with localcontext() as ctx:
+        ctx.prec = 120  # Python's default 28 digits would round the expected figure itself
+        assert alpha.equity == 2 * Decimal(LARGEST) * Decimal("99999.123456789012345678")
+
+
+def test_a_product_too_wide_for_exact_columns_is_refused_and_the_lines_are_tallied_one_by_one():
+    # 38-digit quantity x 38-digit price: the exact product needs 77 digits, one more than Arrow has
+    prices = (PricePoint("BTC", D, Decimal(LARGEST)),)
+    inputs = _inputs(line("Bank", "OMNI", "BTC", LARGEST, ref="ALPHA"), prices=prices)
+    columns = as_columns(inputs)
+    with pytest.raises(NotColumnar, match="product"):
+        _tally(columns)
+    by_line, by_column = reconcile(inputs), reconcile(columns)
+    assert by_column.segregation == by_line.segregation
+    assert by_column.sub_accounts == by_line.sub_accounts
+    with localcontext() as ctx:
+        ctx.prec = 120
+        expected = Decimal(LARGEST) * Decimal(LARGEST)
+    assert next(s for s in by_column.sub_accounts if s.code == "C-ALPHA").equity == expected
+
+
+def test_money_stored_as_a_binary_number_is_not_summed_on_columns():
+    columns = as_columns(_inputs(line("Bank", "OMNI", "USD", "0.1", ref="ALPHA")))
+    table = columns.lines
+    floats = table.set_column(table.column_names.index("quantity"), "quantity", pa.array([0.1], pa.float64()))
+    with pytest.raises(NotColumnar, match="quantity is stored as double"):
+        _tally(dataclasses.replace(columns, lines=floats))
+
+
+def test_a_sum_that_could_pass_76_digits_is_refused_rather_than_wrapped_around():
+    huge = pa.chunked_array([pa.array([Decimal("9" * 40)] * 3, pa.decimal256(76, 36))])
+    with localcontext() as ctx:
+        ctx.prec = 120
+        with pytest.raises(NotColumnar, match="76 digits"):
+            _summable(huge)
+
+
+def test_a_sum_past_38_digits_moves_to_256_bits_instead_of_wrapping():
+    column = pa.chunked_array([pa.array([Decimal("9" * 37)] * 20, pa.decimal128(38, 0))])
+    with localcontext() as ctx:
+        ctx.prec = 120
+        widened = _summable(column)
+    assert widened.type == pa.decimal256(38, 0)
+    assert pa.compute.sum(widened).as_py() == Decimal("199999999999999999999999999999999999980")  # 39 digits
