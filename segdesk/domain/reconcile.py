@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, FloatOperation, Inexact, Rounded, localcontext
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -53,8 +54,9 @@ class CurrencyFigures:
     buffer: Decimal
 
 
-@dataclass(frozen=True)
-class SubAccountFigures:
+class SubAccountFigures(NamedTuple):
+    """One line of the sub-account schedule (a named tuple: a run makes one per sub-account)."""
+
     code: str
     name: str
     kind: str

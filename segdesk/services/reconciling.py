@@ -17,6 +17,7 @@ from operator import itemgetter
 
 from segdesk.domain import model as m
 from segdesk.domain.checks import VenueMargin
+from segdesk.domain.money import plain
 from segdesk.domain.problems import InputError
 from segdesk.domain.reconcile import Reconciliation, SubAccountFigures
 from segdesk.domain.reconcile import reconcile as run_checks
@@ -208,7 +209,7 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
         )
         session.add(run)
         session.flush()
-        carried, evidence = _carry_over(session, latest, result, run)
+        carried, findings = _carry_over(session, latest, result, run)
         append_event(
             session, actor=user, action="run.create", entity="run", entity_id=run.id,
             payload={
@@ -220,12 +221,14 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
                 "previous_run": latest.id if latest else None,
             },
         )
-        return _view(session, run, evidence=evidence, results=results)
+        return _view(session, run, findings=findings, results=results)
 
 
-def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run) -> tuple[int, dict]:  # type: ignore[no-untyped-def, type-arg]
+def _carry_over(session, previous: Run | None, result: Reconciliation,  # type: ignore[no-untyped-def]
+                run: Run) -> tuple[int, list[FindingView]]:
     """Store the findings in one bulk insert; one still present since the previous run keeps its
-    status and history. Returns how many were carried over, and each new finding's evidence by id."""
+    status and history. Returns how many were carried over, and the findings as stored (what was
+    written is exactly what would be read back, so it is not read back)."""
     earlier: dict[tuple, Finding] = {}  # type: ignore[type-arg]
     if previous is not None:
         for f in repo.findings_of_run(session, previous.id):
@@ -250,7 +253,15 @@ def _carry_over(session, previous: Run | None, result: Reconciliation, run: Run)
             for e in history[before.id]
         )
     session.flush()
-    return len(carried), {new_id: found.evidence for new_id, found in zip(ids, result.findings, strict=True)}
+    steps = {new_id: tuple(Step(e.from_status, e.to_status, e.user, as_utc(e.at), e.comment) for e in history[before.id])
+             for new_id, before in carried}
+    statuses = {new_id: before.status for new_id, before in carried}
+    views = [
+        FindingView(new_id, f.kind, f.severity, f.as_of, f.sub_account, f.external_account, f.asset,
+                    Decimal(plain(f.amount)), f.message, statuses.get(new_id, "open"), f.evidence, steps.get(new_id, ()), 1)
+        for new_id, f in zip(ids, result.findings, strict=True)
+    ]
+    return len(carried), views
 
 
 def _evidence_json(evidence: tuple[m.Evidence, ...]) -> str:
@@ -295,22 +306,19 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
     }
 
 
-def _view(session, run: Run, reused: bool = False, evidence: dict | None = None,  # type: ignore[no-untyped-def, type-arg]
+def _view(session, run: Run, reused: bool = False, findings: list[FindingView] | None = None,  # type: ignore[no-untyped-def]
           results: dict | None = None) -> RunView:  # type: ignore[type-arg]
-    """The run as stored. ``evidence`` and ``results``: the findings' evidence by id and the
-    figures when the caller just stored them, so they need not be read back (what was written is
-    exactly what would be read)."""
-    findings = []
-    rows = repo.findings_of_run(session, run.id)
-    events = repo.events_of_findings(session, [f.id for f in rows])
-    known = evidence or {}
-    for f in rows:
-        history = tuple(Step(e.from_status, e.to_status, e.user, as_utc(e.at), e.comment) for e in events[f.id])
-        lines = known.get(f.id)
-        if lines is None:
+    """The run as stored. ``findings`` and ``results``: the findings and figures when the caller
+    just stored them, so they need not be read back (what was written is exactly what would be read)."""
+    if findings is None:
+        findings = []
+        rows = repo.findings_of_run(session, run.id)
+        events = repo.events_of_findings(session, [f.id for f in rows])
+        for f in rows:
+            history = tuple(Step(e.from_status, e.to_status, e.user, as_utc(e.at), e.comment) for e in events[f.id])
             lines = tuple(m.Evidence(e["file"], e["sheet"], e["row"]) for e in json.loads(f.evidence))
-        findings.append(FindingView(f.id, f.kind, f.severity, f.as_of, f.sub_account, f.external_account, f.asset,
-                                    f.amount, f.message, f.status, lines, history, f.version))
+            findings.append(FindingView(f.id, f.kind, f.severity, f.as_of, f.sub_account, f.external_account, f.asset,
+                                        f.amount, f.message, f.status, lines, history, f.version))
     inputs = []
     for item in json.loads(run.inputs):
         batch = session.get(ImportBatch, item["batch"])

@@ -81,3 +81,24 @@ def test_without_the_column_reader_the_reconcile_reads_rows(db, monkeypatch):
     monkeypatch.setenv("SEGDESK_COLUMNS", "require")  # as the packaged app's smoke test runs
     with pytest.raises(ColumnsUnavailable):
         reconcile(db, NEXT_DAY + dt.timedelta(days=1), user="demo")
+
+
+def test_a_new_runs_view_is_what_reading_it_back_gives_carried_statuses_and_history_too(db):
+    from segdesk.services.findings import act_on_finding
+    from segdesk.services.reconciling import current_run
+
+    first = load_demo(db).run
+    assert first is not None
+    deficit = next(f for f in first.findings if f.kind == "client_deficit")
+    act_on_finding(db, deficit.id, "acknowledge", "calling the client", user="ann")
+    with db.transaction() as session:  # a later price file for the day: the basis changes, a new run
+        session.execute(text("UPDATE import_batches SET sha256 = 'changed' WHERE id = (SELECT max(id) FROM import_batches)"))
+    fresh = reconcile(db, DAY, user="demo")
+    assert not fresh.reused and fresh.run_id != first.run_id
+    read_back = current_run(db, DAY)
+    assert read_back is not None
+    assert fresh.findings == read_back.findings
+    assert fresh.results == read_back.results
+    carried = next(f for f in fresh.findings if f.kind == "client_deficit")
+    assert carried.status == "acknowledged"
+    assert [(s.to_status, s.user, s.comment) for s in carried.history] == [("acknowledged", "ann", "calling the client")]
