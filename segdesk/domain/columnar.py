@@ -20,6 +20,7 @@ Exactness is kept the way Arrow allows it, and anything it cannot promise is ref
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -28,11 +29,13 @@ from itertools import groupby
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segdesk.domain.checks import Totals, Unmapped, claim_of
+from segdesk.domain.checks import Totals, Unmapped, VenueMargin, claim_of, fmt
 from segdesk.domain.mapping import MappingTable
 from segdesk.domain.model import (
     BUFFER,
     CLIENT,
+    CRITICAL,
+    HIGH,
     LEDGER,
     PROPRIETARY,
     SEGREGATED_DESIGNATIONS,
@@ -75,6 +78,49 @@ class Tallied:
     unvalued: pa.Array  # per line: held and left unvalued (a missing_price line)
     sheet: pa.Array
     row: pa.Array
+    owned: pa.Table | None = None  # per (statement, sub): worth_sum
+    margins: pa.Table | None = None  # per (statement, sub) with margin lines: over_sum, im_sum, mm_sum
+
+    def holdings(self, kinds: dict[str, str], as_of: dt.date) -> Holdings:
+        """What ``checks`` works out from each sub-account's money per account, worked out on the
+        columns: equity per sub-account, margin per venue, the commingling findings and the
+        sub-account schedule, equal to ``checks.owned`` and what follows it."""
+        codes, accounts = self.sub_codes, [s.external_account for s in self.statements]
+        equity = dict.fromkeys(kinds, ZERO)  # as checks.sub_account_equity starts
+        owned = self.owned
+        if owned is None or owned.num_rows == 0:
+            return Holdings(equity, [], [], {})
+        per_sub = _sums({"sub": owned["sub"], "worth": owned["worth_sum"]}, None, ["sub"], ["worth"])
+        equity.update(zip(map(codes.__getitem__, per_sub["sub"]), per_sub["worth"], strict=True))
+        margins: list[VenueMargin] = []
+        venue_sums: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+        if self.margins is not None and self.margins.num_rows:
+            margins, venue_sums = self._venue_margins(owned, codes, accounts)
+        findings = _commingling(owned, codes, accounts, [s.designation for s in self.statements], kinds, as_of)
+        return Holdings(equity, margins, findings, venue_sums)
+
+    def _venue_margins(self, owned: pa.Table, codes: list[str], accounts: list[str]
+                       ) -> tuple[list[VenueMargin], dict[str, tuple[Decimal, Decimal, Decimal]]]:
+        """``checks.venue_margins`` on columns, and the per sub-account sums the schedule shows."""
+        margins = self.margins
+        assert margins is not None
+        at_venues = owned.filter(pc.is_in(owned["statement"], value_set=pc.unique(margins["statement"])))
+        joined = at_venues.join(margins, keys=["statement", "sub"], join_type="left outer", use_threads=False)
+        n = joined.num_rows
+        equity = _add(joined["worth_sum"].combine_chunks(), _coalesce(joined["over_sum"].combine_chunks(), _zeros(n)))
+        im = _coalesce(joined["im_sum"].combine_chunks(), _zeros(n))
+        mm = _coalesce(joined["mm_sum"].combine_chunks(), _zeros(n))
+        table = pa.table({"statement": joined["statement"], "sub": joined["sub"], "equity": equity, "im": im, "mm": mm})
+        table = _in_order(table, codes, accounts)
+        subs = list(map(codes.__getitem__, table["sub"].to_pylist()))
+        places = list(map(accounts.__getitem__, table["statement"].to_pylist()))
+        values = [_decimal_list(table[name]) for name in ("equity", "im", "mm")]
+        found = list(map(VenueMargin._make, zip(subs, places, *values, strict=True)))
+        sums = _sums({"sub": table["sub"], "equity": table["equity"], "im": table["im"], "mm": table["mm"]}, None,
+                     ["sub"], ["equity", "im", "mm"])
+        per_sub = {codes[sub]: (e, i, m) for sub, e, i, m in zip(sums["sub"], sums["equity"], sums["im"], sums["mm"],
+                                                                  strict=True)}
+        return found, per_sub
 
     def attach_evidence(self, findings: list[Finding]) -> list[Finding]:
         """``checks.attach_evidence`` on columns: each finding with the statement lines (file,
@@ -142,6 +188,73 @@ class Tallied:
                 found[wanted[k]] = tuple(evidence[start:start + size])
                 start += size
         return found
+
+
+@dataclass(frozen=True)
+class Holdings:
+    equity: dict[str, Decimal]  # per sub-account, every one of the chart's
+    margins: list[VenueMargin]  # per (sub-account, venue), in that order
+    commingling: list[Finding]
+    venue_sums: dict[str, tuple[Decimal, Decimal, Decimal]]  # per sub-account: venue equity, IM, MM
+
+
+def _in_order(table: pa.Table, codes: list[str], accounts: list[str]) -> pa.Table:
+    """Rows of (statement, sub) keys by sub-account code, then account: the order of ``checks.owned``."""
+    sub_rank = {code: i for i, code in enumerate(sorted(codes))}
+    account_rank = {name: i for i, name in enumerate(sorted(accounts))}
+    ranked = table.append_column("_sub", pc.take(pa.array([sub_rank[c] for c in codes], pa.int32()), table["sub"]))
+    ranked = ranked.append_column("_account", pc.take(pa.array([account_rank[a] for a in accounts], pa.int32()),
+                                                      table["statement"]))
+    return ranked.sort_by([("_sub", "ascending"), ("_account", "ascending")]).drop_columns(["_sub", "_account"])
+
+
+def _commingling(owned: pa.Table, codes: list[str], accounts: list[str], designations: list[str | None],
+                 kinds: dict[str, str], as_of: dt.date) -> list[Finding]:
+    """``checks.find_commingling`` on columns: only the (sub-account, account) pairs that break a
+    rule, and the per-account sums of each side, become Python values."""
+    kind = [kinds.get(code) for code in codes]
+    client = pc.take(pa.array([k == CLIENT for k in kind], pa.bool_()), owned["sub"])
+    firm = pc.take(pa.array([k == PROPRIETARY for k in kind], pa.bool_()), owned["sub"])
+    in_proprietary = pc.take(pa.array([d == PROPRIETARY for d in designations], pa.bool_()), owned["statement"])
+    in_segregated = pc.take(pa.array([d in SEGREGATED_DESIGNATIONS for d in designations], pa.bool_()),
+                            owned["statement"])
+    breaking = owned.filter(pc.or_(pc.and_(client, in_proprietary), pc.and_(firm, in_segregated)))
+    findings: list[Finding] = []
+    for index, sub, amount in zip(breaking["statement"].to_pylist(), breaking["sub"].to_pylist(),
+                                  _decimal_list(breaking["worth_sum"]), strict=True):
+        code, account, designation = codes[sub], accounts[index], designations[index]
+        if kind[sub] == CLIENT:
+            findings.append(Finding(
+                kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, sub_account=code,
+                external_account=account,
+                message=f"client money of {code} ({fmt(amount)}) sits in the proprietary account {account}",
+            ))
+        else:
+            findings.append(Finding(
+                kind="commingling", severity=HIGH, as_of=as_of, amount=amount, sub_account=code,
+                external_account=account,
+                message=f"the firm's own money of {code} ({fmt(amount)}) sits in the client account {account} "
+                        f"({designation})",
+            ))
+    columns = {"statement": owned["statement"], "worth": owned["worth_sum"]}
+    client_side = _sums(columns, client, ["statement"], ["worth"])
+    firm_side = _sums(columns, firm, ["statement"], ["worth"])
+    clients = dict(zip(client_side["statement"], client_side["worth"], strict=True))
+    firms = dict(zip(firm_side["statement"], firm_side["worth"], strict=True))
+    for index in sorted(clients.keys() & firms.keys(), key=accounts.__getitem__):
+        account = accounts[index]
+        amount = min(abs(clients[index]), abs(firms[index]))
+        findings.append(Finding(
+            kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, external_account=account,
+            message=(f"{account} holds both client money ({fmt(clients[index])}) and proprietary money "
+                     f"({fmt(firms[index])}) on {as_of}"),
+        ))
+    return findings
+
+
+def _decimal_list(column: pa.Array | pa.ChunkedArray) -> list[Decimal]:
+    # Via text: Decimal() of text is faster than Arrow's own conversion, and as exact.
+    return list(map(Decimal, column.cast(pa.string()).to_pylist()))
 
 
 def _key(a: pa.Array, b: pa.Array, width: int) -> pa.Array:
@@ -216,9 +329,9 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
 
     # --- sums per (account, sub-account), per asset, per (client, asset) ----------------------
     held_mapped = pc.and_(held, mapped)
-    owned = _sums(columns, held_mapped, ["statement", "sub"], ["worth"])
-    for index, sub, amount in zip(owned["statement"], owned["sub"], owned["worth"], strict=True):
-        totals.held_in[accounts[index]][sub_codes[sub]] = amount
+    # Per (account, sub-account): the sub-account's money there. Kept as columns: the checks
+    # over it run on columns too (``Tallied.holdings``).
+    owned = _grouped(columns, held_mapped, ["statement", "sub"], ["worth"])
 
     columns["buffer_worth"] = _choose(buffer, worth, _zeros(n))
     sums = _sums(columns, pc.and_(held, segregated), ["asset"], ["quantity", "worth", "buffer_worth"])
@@ -258,8 +371,9 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
     margined = pc.or_(pc.or_(pc.is_valid(equity), pc.is_valid(money["initial_margin"])),
                       pc.is_valid(money["maintenance_margin"]))
     venue_lines = pc.and_(held_mapped, margined)
+    margins = None
     if pc.any(venue_lines).as_py():
-        _margins(totals, accounts, sub_codes, {
+        margins = _margins({
             "statement": statement_of, "sub": sub_of, "price": price, "equity": equity, "worth": worth,
             "printed": printed, "im": money["initial_margin"], "mm": money["maintenance_margin"],
         }, venue_lines)
@@ -289,7 +403,8 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
                 found.amount += Decimal(amount)
     side_of = pc.take(pa.array([k in (CLIENT, PROPRIETARY) for k in sub_kinds], pa.bool_()), safe_sub)
     return Tallied(totals, statements, files, position, statement_of, sub_of, sub_codes, side_of, asset_of,
-                   asset_names, held, unpriced, lines["sheet"].combine_chunks(), lines["row"].combine_chunks())
+                   asset_names, held, unpriced, lines["sheet"].combine_chunks(), lines["row"].combine_chunks(),
+                   owned, margins)
 
 
 def _owners(statements: list[Statement], statement_of: pa.Array, references: pa.ChunkedArray,
@@ -320,9 +435,8 @@ def _owners(statements: list[Statement], statement_of: pa.Array, references: pa.
     return list(codes), sub_of
 
 
-def _margins(totals: Totals, accounts: list[str], sub_codes: list[str], columns: dict[str, pa.Array],
-             where: pa.Array) -> None:
-    """Per (sub-account, account) of the lines ``where`` (mapped, held, carrying margin fields): what
+def _margins(columns: dict[str, pa.Array], where: pa.Array) -> pa.Table:
+    """Per (account, sub-account) of the lines ``where`` (mapped, held, carrying margin fields): what
     their equity adds over their value, and their valued initial and maintenance margin."""
     c = {name: column.filter(where) for name, column in columns.items()}
     n = len(c["sub"])
@@ -336,15 +450,11 @@ def _margins(totals: Totals, accounts: list[str], sub_codes: list[str], columns:
         over = _choose(instead, _subtract(_multiply(c["equity"], c["price"]), c["worth"]), over)
     if pc.any(dropped).as_py():
         over = _choose(dropped, _subtract(_zeros(n), c["worth"]), over)
-    sums = _sums({
+    return _grouped({
         "statement": c["statement"], "sub": c["sub"], "over": over,
         "im": _coalesce(_multiply(c["im"], c["price"]), _zeros(n)),
         "mm": _coalesce(_multiply(c["mm"], c["price"]), _zeros(n)),
     }, None, ["statement", "sub"], ["over", "im", "mm"])
-    for index, sub, over_sum, im, mm in zip(sums["statement"], sums["sub"], sums["over"], sums["im"], sums["mm"],
-                                            strict=True):
-        totals.venues.add(accounts[index])
-        totals.margin_lines[(sub_codes[sub], accounts[index])] = [over_sum, im, mm]
 
 
 # --- exact decimal columns ------------------------------------------------------------------------
@@ -422,6 +532,14 @@ def _subtract(a: pa.Array, b: pa.Array) -> pa.Array:
     return pc.subtract(a.cast(kind), b.cast(kind))
 
 
+def _add(a: pa.Array, b: pa.Array) -> pa.Array:
+    kind = _common(a, b)
+    if kind.precision + 1 > MAX_DIGITS:
+        raise NotColumnar("a sum too wide to compute exactly")
+    kind = _decimal(kind.precision + 1, kind.scale)  # a sum of two can need one more digit
+    return pc.add(a.cast(kind), b.cast(kind))
+
+
 def _choose(condition: pa.Array, a: pa.Array, b: pa.Array) -> pa.Array:
     kind = _common(a, b)
     return pc.if_else(condition, a.cast(kind), b.cast(kind))
@@ -447,8 +565,7 @@ def _sums(columns: dict[str, pa.Array], where: pa.Array | None, keys: list[str],
     grouped = _grouped(columns, where, keys, values)
     out: dict[str, list] = {name: grouped[name].to_pylist() for name in keys}  # type: ignore[type-arg]
     for name in values:
-        # Via text: Decimal() of text is faster than Arrow's own conversion, and as exact.
-        out[name] = [Decimal(t) for t in grouped[f"{name}_sum"].cast(pa.string()).to_pylist()]
+        out[name] = _decimal_list(grouped[f"{name}_sum"])
     return out
 
 

@@ -112,13 +112,20 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
             tallied, lines = None, rows_of(lines)
     else:
         tallied = None
-    totals = tally(used, lines, table, book, kinds) if tallied is None else tallied.totals
-    owned = checks.owned(totals)
-    equity = sub_account_equity(owned, kinds)
-    margins = venue_margins(owned, totals)
+    if tallied is None:
+        totals = tally(used, lines, table, book, kinds)
+        owned = checks.owned(totals)
+        equity = sub_account_equity(owned, kinds)
+        margins = venue_margins(owned, totals)
+        commingling = find_commingling(owned, totals.designations, kinds, as_of)
+        venue_sums = _venue_sums(margins)
+    else:
+        totals = tallied.totals
+        held = tallied.holdings(kinds, as_of)
+        equity, margins, commingling, venue_sums = held.equity, held.margins, held.commingling, held.venue_sums
     figures = segregation(equity, totals.segregated, margins, kinds)
     findings = [
-        *find_commingling(owned, totals.designations, kinds, as_of),
+        *commingling,
         *find_unmapped_balances(totals.unmapped, as_of),
         *find_client_deficits(equity, kinds, as_of),
         *find_margin_breaches(margins, kinds, as_of),
@@ -137,7 +144,7 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
         used=tuple(used),
         segregation=figures,
         by_currency=tuple(_by_currency(totals)),
-        sub_accounts=tuple(_schedule(inputs.sub_accounts, equity, margins)),
+        sub_accounts=tuple(_schedule(inputs.sub_accounts, equity, venue_sums)),
         margins=tuple(margins),
         findings=tuple(findings),
     )
@@ -158,18 +165,17 @@ def _by_currency(totals: Totals) -> list[CurrencyFigures]:
     return figures
 
 
-def _schedule(
-    subs: tuple[SubAccount, ...], equity: dict[str, Decimal], margins: list[VenueMargin]
-) -> list[SubAccountFigures]:
-    venue: dict[str, Decimal] = {}
-    im: dict[str, Decimal] = {}
-    mm: dict[str, Decimal] = {}
+def _venue_sums(margins: list[VenueMargin]) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+    """Per sub-account: equity, initial and maintenance margin added up over its venues."""
+    sums: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
     for m in margins:
-        venue[m.sub_account] = venue.get(m.sub_account, ZERO) + m.equity
-        im[m.sub_account] = im.get(m.sub_account, ZERO) + m.initial_margin
-        mm[m.sub_account] = mm.get(m.sub_account, ZERO) + m.maintenance_margin
-    return [
-        SubAccountFigures(s.code, s.name, s.kind, equity.get(s.code, ZERO), venue.get(s.code, ZERO),
-                          im.get(s.code, ZERO), mm.get(s.code, ZERO))
-        for s in sorted(subs, key=lambda s: s.code)
-    ]
+        equity, im, mm = sums.get(m.sub_account, (ZERO, ZERO, ZERO))
+        sums[m.sub_account] = (equity + m.equity, im + m.initial_margin, mm + m.maintenance_margin)
+    return sums
+
+
+def _schedule(subs: tuple[SubAccount, ...], equity: dict[str, Decimal],
+              venue_sums: dict[str, tuple[Decimal, Decimal, Decimal]]) -> list[SubAccountFigures]:
+    nothing = (ZERO, ZERO, ZERO)
+    return [SubAccountFigures(s.code, s.name, s.kind, equity.get(s.code, ZERO), *venue_sums.get(s.code, nothing))
+            for s in sorted(subs, key=lambda s: s.code)]
