@@ -13,11 +13,26 @@ class MappingTable:
     client references, and each must find its own without scanning the others."""
 
     def __init__(self, rules: tuple[MappingRule, ...] | list[MappingRule]) -> None:
-        self._rules: dict[tuple[str, str, str | None], list[MappingRule]] = defaultdict(list)
-        self._of_account: dict[tuple[str, str], list[MappingRule]] = defaultdict(list)
-        for rule in rules:
-            self._rules[(rule.source, rule.account, rule.reference)].append(rule)
-            self._of_account[(rule.source, rule.account)].append(rule)
+        self._all = rules
+        self._by_key: dict[tuple[str, str, str | None], list[MappingRule]] | None = None
+        self._by_account: dict[tuple[str, str], list[MappingRule]] | None = None
+
+    @property
+    def _rules(self) -> dict[tuple[str, str, str | None], list[MappingRule]]:
+        # Each index is made at its first use: a reconciliation on columns needs only the other.
+        if self._by_key is None:
+            self._by_key = defaultdict(list)
+            for rule in self._all:
+                self._by_key[(rule.source, rule.account, rule.reference)].append(rule)
+        return self._by_key
+
+    @property
+    def _of_account(self) -> dict[tuple[str, str], list[MappingRule]]:
+        if self._by_account is None:
+            self._by_account = defaultdict(list)
+            for rule in self._all:
+                self._by_account[(rule.source, rule.account)].append(rule)
+        return self._by_account
 
     def _valid(self, source: str, account: str, reference: str | None, day: dt.date) -> str | None:
         for rule in self._rules.get((source, account, reference), ()):

@@ -48,3 +48,17 @@ def test_the_demo_fund_reconciles_to_a_handful_of_meaningful_findings(db):
         ("unmapped_balance", "high", "-", "Northbridge Custody:0012345-01", "USD", "12000"),
         ("stale_statement", "medium", "-", "Bankhaus Adler:000123", "-", "0"),
     ])
+
+
+def test_the_fingerprint_of_a_day_is_computed_as_it_always_was(db):
+    """A run's fingerprint is compared with the one stored in every run made before: computed any
+    other way, each approved run in people's databases would look out of date. (Pinned on the demo
+    fund; a change to the demo's files changes it too, and then this value with it.)"""
+    import datetime as dt
+
+    from segdesk.services.reconciling import _basis
+
+    load_demo(db)
+    with db.reading() as session:
+        assert _basis(session, dt.date(2026, 11, 20)).fingerprint == (
+            "bb50de5b7c45ffc2c816b99194d2302ef6e77e4ad73914ca28ae9643042865fb")
