@@ -413,22 +413,19 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
 def _owners(statements: list[Statement], statement_of: pa.Array, references: pa.ChunkedArray,
             table: MappingTable) -> tuple[list[str], pa.Array]:
     """Each line's sub-account (an index into the codes returned, -1 for none), as
-    ``MappingTable.sub_account_of`` decides it, with the rules resolved once per statement."""
+    ``MappingTable.sub_account_of`` decides it, with the rules resolved once for all statements."""
     encoded = pc.dictionary_encode(references).combine_chunks()
     names = encoded.dictionary
     width = len(names) + 1
     # Each (statement, reference) as one integer: the statement's index, and 0 for no reference.
     line_keys = pc.add(pc.multiply(statement_of.cast(pa.int64()), width),
                        pc.add(pc.fill_null(encoded.indices.cast(pa.int64()), -1), 1))
+    blanks, named = table.resolved([(s.source, s.account, s.as_of) for s in statements])
     codes: dict[str, int] = {}
-    blank_of: list[int] = []
-    rule_index, rule_reference, rule_sub = [], [], []
-    for index, s in enumerate(statements):
-        by_reference, blank = table.resolved(s.source, s.account, s.as_of)
-        blank_of.append(-1 if blank is None else codes.setdefault(blank, len(codes)))
-        rule_reference.extend(by_reference)
-        rule_sub.extend(codes.setdefault(sub, len(codes)) for sub in by_reference.values())
-        rule_index.extend([index] * len(by_reference))
+    blank_of = [-1 if sub is None else codes.setdefault(sub, len(codes)) for sub in blanks]
+    rule_index = [index for index, _ in named]
+    rule_reference = [reference for _, reference in named]
+    rule_sub = [codes.setdefault(sub, len(codes)) for sub in named.values()]
     present = pc.index_in(pa.array(rule_reference, pa.string()), value_set=names.cast(pa.string()))
     keep = pc.is_valid(present)  # rules for references no line carries play no part
     rule_keys = pc.add(pc.multiply(pa.array(rule_index, pa.int64()).filter(keep), width),

@@ -15,24 +15,15 @@ class MappingTable:
     def __init__(self, rules: tuple[MappingRule, ...] | list[MappingRule]) -> None:
         self._all = rules
         self._by_key: dict[tuple[str, str, str | None], list[MappingRule]] | None = None
-        self._by_account: dict[tuple[str, str], list[MappingRule]] | None = None
 
     @property
     def _rules(self) -> dict[tuple[str, str, str | None], list[MappingRule]]:
-        # Each index is made at its first use: a reconciliation on columns needs only the other.
+        # Made at its first use: a reconciliation on columns resolves the rules in one pass instead.
         if self._by_key is None:
             self._by_key = defaultdict(list)
             for rule in self._all:
                 self._by_key[(rule.source, rule.account, rule.reference)].append(rule)
         return self._by_key
-
-    @property
-    def _of_account(self) -> dict[tuple[str, str], list[MappingRule]]:
-        if self._by_account is None:
-            self._by_account = defaultdict(list)
-            for rule in self._all:
-                self._by_account[(rule.source, rule.account)].append(rule)
-        return self._by_account
 
     def _valid(self, source: str, account: str, reference: str | None, day: dt.date) -> str | None:
         for rule in self._rules.get((source, account, reference), ()):
@@ -49,17 +40,24 @@ class MappingTable:
                 return found
         return self._valid(source, account, None, day)
 
-    def resolved(self, source: str, account: str, day: dt.date) -> tuple[dict[str, str], str | None]:
-        """What ``sub_account_of`` answers for every line of one account on ``day``, worked out
-        once: the sub-account of each reference a valid rule names, and that of a blank one (or None)."""
-        by_reference: dict[str, str] = {}
-        blank = None
-        for rule in self._of_account.get((source, account), ()):
-            if not rule.valid_on(day):
+    def resolved(self, accounts: list[tuple[str, str, dt.date]]) -> tuple[list[str | None], dict[tuple[int, str], str]]:
+        """What ``sub_account_of`` answers for every line of each (source, account, statement date),
+        worked out in one pass over the rules: per account (by its place in ``accounts``) the
+        sub-account of a blank reference, and per (place, reference) that of each reference a valid
+        rule names. The first valid rule wins, as in ``sub_account_of``; each account once."""
+        place = {(source, account): i for i, (source, account, _) in enumerate(accounts)}
+        blank: list[str | None] = [None] * len(accounts)
+        named: dict[tuple[int, str], str] = {}
+        for source, account, reference, sub, valid_from, valid_to in self._all:
+            i = place.get((source, account))
+            if i is None:
                 continue
-            if rule.reference is None:
-                if blank is None:
-                    blank = rule.sub_account
+            day = accounts[i][2]
+            if (valid_from is not None and day < valid_from) or (valid_to is not None and valid_to < day):
+                continue
+            if reference is None:
+                if blank[i] is None:
+                    blank[i] = sub
             else:
-                by_reference.setdefault(rule.reference, rule.sub_account)
-        return by_reference, blank
+                named.setdefault((i, reference), sub)
+        return blank, named
