@@ -440,14 +440,20 @@ class SegregationFigures:
     buffer: Decimal  # the firm's buffer money that is part of the resources
 
 
-def segregation(
-    equity: dict[str, Decimal], segregated: dict[str, list[Decimal]], margins: list[VenueMargin], kinds: dict[str, str]
-) -> SegregationFigures:
+def client_requirement(equity: dict[str, Decimal], kinds: dict[str, str]) -> Decimal:
+    """What clients are owed: each client's positive equity, added up (a deficit nets nothing)."""
+    return sum((max(e, ZERO) for code, e in equity.items() if kinds.get(code) == CLIENT), ZERO)
+
+
+def undermargined(margins: list[VenueMargin], kinds: dict[str, str]) -> Decimal:
+    """Clients' margin shortfalls at their venues, added up."""
+    return sum((m.shortfall for m in margins if kinds.get(m.sub_account) == CLIENT), ZERO)
+
+
+def segregation(requirement: Decimal, segregated: dict[str, list[Decimal]], undermargined: Decimal) -> SegregationFigures:
     """``segregated``: per asset, [quantity, base value, of which buffer] in segregated accounts."""
-    requirement = sum((max(e, ZERO) for code, e in equity.items() if kinds.get(code) == CLIENT), ZERO)
     resources = sum((value for _, value, _ in segregated.values()), ZERO)
     buffer = sum((buffer for _, _, buffer in segregated.values()), ZERO)
-    undermargined = sum((m.shortfall for m in margins if kinds.get(m.sub_account) == CLIENT), ZERO)
     return SegregationFigures(requirement, resources, resources - requirement, undermargined, buffer)
 
 

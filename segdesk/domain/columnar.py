@@ -24,12 +24,14 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from segdesk.domain.checks import Totals, Unmapped, VenueMargin, claim_of, fmt
 from segdesk.domain.mapping import MappingTable
+from segdesk.domain.money import plain
 from segdesk.domain.model import (
     BUFFER,
     CLIENT,
@@ -88,19 +90,26 @@ class Tallied:
         equity = dict.fromkeys(kinds, ZERO)  # as checks.sub_account_equity starts
         owned = self.owned
         if owned is None or owned.num_rows == 0:
-            return Holdings(equity, [], [], {})
-        per_sub = _sums({"sub": owned["sub"], "worth": owned["worth_sum"]}, None, ["sub"], ["worth"])
-        equity.update(zip(map(codes.__getitem__, per_sub["sub"]), per_sub["worth"], strict=True))
+            return Holdings(equity, [], [], ({}, {}, {}), ZERO, ZERO)
+        client = pa.array([kinds.get(code) == CLIENT for code in codes], pa.bool_())
+        per_sub = _grouped({"sub": owned["sub"], "worth": owned["worth_sum"]}, None, ["sub"], ["worth"])
+        sums = per_sub["worth_sum"]
+        equity.update(zip(map(codes.__getitem__, per_sub["sub"].to_pylist()), _decimal_list(sums), strict=True))
+        # clients' positive equity; a deficit nets nothing
+        owed = pc.and_(pc.take(client, per_sub["sub"]), pc.greater(sums, pa.scalar(Decimal(0), sums.type)))
+        requirement = _total(sums.filter(owed))
         margins: list[VenueMargin] = []
-        venue_sums: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+        venue_sums: VenueSums = ({}, {}, {})
+        short = ZERO
         if self.margins is not None and self.margins.num_rows:
-            margins, venue_sums = self._venue_margins(owned, codes, accounts)
+            margins, venue_sums, short = self._venue_margins(owned, codes, accounts, client)
         findings = _commingling(owned, codes, accounts, [s.designation for s in self.statements], kinds, as_of)
-        return Holdings(equity, margins, findings, venue_sums)
+        return Holdings(equity, margins, findings, venue_sums, requirement, short)
 
-    def _venue_margins(self, owned: pa.Table, codes: list[str], accounts: list[str]
-                       ) -> tuple[list[VenueMargin], dict[str, tuple[Decimal, Decimal, Decimal]]]:
-        """``checks.venue_margins`` on columns, and the per sub-account sums the schedule shows."""
+    def _venue_margins(self, owned: pa.Table, codes: list[str], accounts: list[str], client: pa.Array
+                       ) -> tuple[list[VenueMargin], VenueSums, Decimal]:
+        """``checks.venue_margins`` on columns, the per sub-account sums the schedule shows, and
+        what clients are undermargined by (``checks.undermargined``)."""
         margins = self.margins
         assert margins is not None
         at_venues = owned.filter(pc.is_in(owned["statement"], value_set=pc.unique(margins["statement"])))
@@ -117,9 +126,11 @@ class Tallied:
         found = list(map(VenueMargin._make, zip(subs, places, *values, strict=True)))
         sums = _sums({"sub": table["sub"], "equity": table["equity"], "im": table["im"], "mm": table["mm"]}, None,
                      ["sub"], ["equity", "im", "mm"])
-        per_sub = {codes[sub]: (e, i, m) for sub, e, i, m in zip(sums["sub"], sums["equity"], sums["im"], sums["mm"],
-                                                                  strict=True)}
-        return found, per_sub
+        named = list(map(codes.__getitem__, sums["sub"]))
+        per_sub = tuple(dict(zip(named, sums[name], strict=True)) for name in ("equity", "im", "mm"))
+        short = _subtract(table["mm"].combine_chunks(), table["equity"].combine_chunks())
+        clients_short = pc.and_(pc.take(client, table["sub"]), pc.greater(short, pa.scalar(Decimal(0), short.type)))
+        return found, per_sub, _total(short.filter(clients_short))  # type: ignore[return-value]
 
     def attach_evidence(self, findings: list[Finding]) -> list[Finding]:
         """``checks.attach_evidence`` on columns: each finding with the statement lines (file,
@@ -158,6 +169,9 @@ class Tallied:
         names = sorted(set(self.files))
         rank = {name: i for i, name in enumerate(names)}
         file_rank = pc.take(pa.array([rank[f] for f in self.files], pa.int32()), self.part_of)
+        sheets = pc.dictionary_encode(self.sheet.cast(pa.string()))
+        sheet_names = [None, *sheets.dictionary.to_pylist()]
+        sheet_code = pc.add(pc.fill_null(sheets.indices.cast(pa.int32()), -1), 1)  # 0: no sheet
         sheet_order = pc.fill_null(self.sheet.cast(pa.string()), "")
         found: dict[tuple, tuple[Evidence, ...]] = {}  # type: ignore[type-arg]
         for kind, (eligible, key, claim_key) in kinds.items():
@@ -170,23 +184,47 @@ class Tallied:
             where = pc.is_in(key, value_set=pa.array(list(wanted), pa.int64()))
             if eligible is not None:
                 where = pc.and_(where, eligible)
-            picked = pa.table({"key": key, "file": file_rank, "sheet": self.sheet.cast(pa.string()),
-                               "order": sheet_order, "row": self.row}).filter(where)
+            picked = pa.table({"key": key, "file": file_rank, "sheet": sheet_code, "order": sheet_order,
+                               "row": self.row}).filter(where)
             if kind == "statement":  # every line of the statement, by row (then file, sheet)
-                order = [("key", "ascending"), ("row", "ascending"), ("file", "ascending"), ("order", "ascending")]
+                picked = picked.sort_by([("key", "ascending"), ("row", "ascending"), ("file", "ascending"),
+                                         ("order", "ascending"), ("sheet", "ascending")])
             else:  # each line once, by file, sheet and row
-                picked = picked.group_by(["key", "file", "sheet", "order", "row"], use_threads=False).aggregate([])
-                order = [("key", "ascending"), ("file", "ascending"), ("order", "ascending"), ("row", "ascending")]
-            picked = picked.sort_by(order)
-            evidence = tuple(map(_evidence, zip(map(names.__getitem__, picked["file"].to_pylist()),
-                                                picked["sheet"].to_pylist(), picked["row"].to_pylist(), strict=True)))
-            # Each claim's lines are one run of equal keys in the sorted table.
-            runs = pc.run_end_encode(picked["key"].combine_chunks())
+                picked = _distinct(picked.sort_by([("key", "ascending"), ("file", "ascending"), ("order", "ascending"),
+                                                   ("row", "ascending"), ("sheet", "ascending")]))
+            rows = picked["row"].to_pylist()
+            # Runs of one claim, file and sheet: their lines are made a run at a time.
+            width = len(sheet_names) * max(len(names), 1)
+            run_key = pc.add(pc.add(pc.multiply(picked["key"], width),
+                                    pc.multiply(picked["file"].cast(pa.int64()), len(sheet_names))),
+                             picked["sheet"].cast(pa.int64()))
+            runs = pc.run_end_encode(run_key.combine_chunks())
+            claimed: dict[tuple, list[Evidence]] = {}  # type: ignore[type-arg]
             start = 0
-            for k, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
-                found[wanted[k]] = evidence[start:end]
+            for code, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+                k, rest = divmod(code, width)
+                file, sheet = divmod(rest, len(sheet_names))
+                claimed.setdefault(wanted[k], []).extend(
+                    map(_evidence, zip(repeat(names[file]), repeat(sheet_names[sheet]), rows[start:end])))
                 start = end
+            found.update((claim, tuple(lines)) for claim, lines in claimed.items())
         return found
+
+
+def _distinct(table: pa.Table) -> pa.Table:
+    """The rows of a sorted table that differ from the row before them: each once."""
+    n = table.num_rows
+    if n < 2:
+        return table
+    differs = None
+    for name in table.column_names:
+        column = table[name].combine_chunks()
+        change = pc.not_equal(column.slice(1), column.slice(0, n - 1))
+        differs = change if differs is None else pc.or_(differs, change)
+    return table.filter(pa.concat_arrays([pa.array([True]), differs]))
+
+
+VenueSums = tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]  # per sub-account: equity, IM, MM
 
 
 @dataclass(frozen=True)
@@ -194,7 +232,16 @@ class Holdings:
     equity: dict[str, Decimal]  # per sub-account, every one of the chart's
     margins: list[VenueMargin]  # per (sub-account, venue), in that order
     commingling: list[Finding]
-    venue_sums: dict[str, tuple[Decimal, Decimal, Decimal]]  # per sub-account: venue equity, IM, MM
+    venue_sums: VenueSums  # per sub-account: equity, IM and MM over its venues
+    requirement: Decimal  # checks.client_requirement
+    undermargined: Decimal  # checks.undermargined
+
+
+def _total(column: pa.Array | pa.ChunkedArray) -> Decimal:
+    """The exact sum of a column (bounded first: see ``_summable``)."""
+    column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column], column.type)
+    total = pc.sum(_summable(column), min_count=0).as_py()
+    return ZERO if total is None else Decimal(plain(total))
 
 
 def _in_order(table: pa.Table, codes: list[str], accounts: list[str]) -> pa.Table:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, FloatOperation, Inexact, Rounded, localcontext
+from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 import pyarrow as pa
@@ -14,6 +16,7 @@ from segdesk.domain.checks import (
     Totals,
     VenueMargin,
     attach_evidence,
+    client_requirement,
     find_balance_breaks,
     find_client_deficits,
     find_commingling,
@@ -26,6 +29,7 @@ from segdesk.domain.checks import (
     segregation,
     sub_account_equity,
     tally,
+    undermargined,
     venue_margins,
 )
 from segdesk.domain.columnar import NotColumnar, Tallied, rows_of, tally_columns
@@ -119,11 +123,13 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
         margins = venue_margins(owned, totals)
         commingling = find_commingling(owned, totals.designations, kinds, as_of)
         venue_sums = _venue_sums(margins)
+        requirement, short = client_requirement(equity, kinds), undermargined(margins, kinds)
     else:
         totals = tallied.totals
         held = tallied.holdings(kinds, as_of)
         equity, margins, commingling, venue_sums = held.equity, held.margins, held.commingling, held.venue_sums
-    figures = segregation(equity, totals.segregated, margins, kinds)
+        requirement, short = held.requirement, held.undermargined
+    figures = segregation(requirement, totals.segregated, short)
     findings = [
         *commingling,
         *find_unmapped_balances(totals.unmapped, as_of),
@@ -165,17 +171,28 @@ def _by_currency(totals: Totals) -> list[CurrencyFigures]:
     return figures
 
 
-def _venue_sums(margins: list[VenueMargin]) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+VenueSums = tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]  # per sub-account: equity, IM, MM
+
+
+def _venue_sums(margins: list[VenueMargin]) -> VenueSums:
     """Per sub-account: equity, initial and maintenance margin added up over its venues."""
-    sums: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+    equity: dict[str, Decimal] = {}
+    im: dict[str, Decimal] = {}
+    mm: dict[str, Decimal] = {}
     for m in margins:
-        equity, im, mm = sums.get(m.sub_account, (ZERO, ZERO, ZERO))
-        sums[m.sub_account] = (equity + m.equity, im + m.initial_margin, mm + m.maintenance_margin)
-    return sums
+        equity[m.sub_account] = equity.get(m.sub_account, ZERO) + m.equity
+        im[m.sub_account] = im.get(m.sub_account, ZERO) + m.initial_margin
+        mm[m.sub_account] = mm.get(m.sub_account, ZERO) + m.maintenance_margin
+    return equity, im, mm
 
 
-def _schedule(subs: tuple[SubAccount, ...], equity: dict[str, Decimal],
-              venue_sums: dict[str, tuple[Decimal, Decimal, Decimal]]) -> list[SubAccountFigures]:
-    nothing = (ZERO, ZERO, ZERO)
-    return [SubAccountFigures(s.code, s.name, s.kind, equity.get(s.code, ZERO), *venue_sums.get(s.code, nothing))
-            for s in sorted(subs, key=lambda s: s.code)]
+def _schedule(subs: tuple[SubAccount, ...], equity: dict[str, Decimal], venue_sums: VenueSums) -> list[SubAccountFigures]:
+    """The schedule, a sub-account a line by code (made without a Python-level loop: a fund can
+    have a hundred thousand sub-accounts)."""
+    ordered = sorted(subs, key=itemgetter(0))
+    codes = list(map(itemgetter(0), ordered))
+    zeros = repeat(ZERO)
+    return list(map(SubAccountFigures._make, zip(
+        codes, map(itemgetter(1), ordered), map(itemgetter(2), ordered), map(equity.get, codes, zeros),
+        *(map(sums.get, codes, zeros) for sums in venue_sums),
+    )))

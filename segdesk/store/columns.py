@@ -5,8 +5,9 @@ arrive in about a second without one Python object per value. Amounts stay our e
 
 It opens the database file a second time, read-only. Called inside the reconcile's write
 transaction (BEGIN IMMEDIATE, before that transaction has written anything), it sees exactly what
-that transaction sees: no other program can commit while the lock is held. The caller still checks
-the number of lines against its own count and reads the rows itself on any difference or failure.
+that transaction sees: no other program can commit while the lock is held. It still checks that it
+sees as many lines in the file as the caller does, and the caller reads the rows itself on any
+difference or failure.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ def columns_wanted() -> str:
     return value if value in ("auto", "off", "require") else "auto"
 
 
-def live_line_table(path: Path, as_of: dt.date, expected: int) -> pa.Table:
+def live_line_table(path: Path, as_of: dt.date, stored: int) -> pa.Table:
     """The lines of every live statement dated on or before ``as_of``: the columns of
-    ``model.LineRow``. ``expected``: how many the caller counted; any other number is refused."""
+    ``model.LineRow``. ``stored``: how many lines the caller's transaction sees in the database,
+    live or not; the read is refused unless it sees as many (the same state of the file)."""
     try:
         import adbc_driver_sqlite.dbapi as adbc_sqlite
     except Exception as e:  # noqa: BLE001 - a build without a working driver: the rows path still works
@@ -52,11 +54,14 @@ def live_line_table(path: Path, as_of: dt.date, expected: int) -> pa.Table:
         with adbc_sqlite.connect(uri) as connection, connection.cursor() as cursor:
             # The driver decides each column's type from its first batch: one batch for all the
             # lines, so a column empty at the start and text later is still read as text.
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(expected, 1) + 1)})
+            # One transaction (the driver's default): the count and the lines are one snapshot.
+            cursor.execute("SELECT count(*) FROM statement_lines")
+            seen = cursor.fetchone()[0]
+            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(seen, 1) + 1)})
             cursor.execute(LINES_SQL, (as_of.isoformat(),))
             table = cursor.fetch_arrow_table()
     except Exception as e:  # noqa: BLE001 - any driver failure means: use the rows path
         raise ColumnsUnavailable(f"reading the lines through ADBC failed: {e}") from e
-    if table.num_rows != expected:
-        raise ColumnsUnavailable(f"read {table.num_rows} lines as columns, expected {expected}")
+    if seen != stored:
+        raise ColumnsUnavailable(f"the file holds {seen} lines as read for columns, {stored} as the caller sees it")
     return table

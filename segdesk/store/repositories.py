@@ -164,12 +164,11 @@ def mappings(session: Session) -> list[Mapping]:
 
 def live_statement_heads(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
     """Every statement dated on or before ``as_of`` that no later import replaced, as plain rows:
-    (statement id, source, source kind, account, designation, statement date, file, lines)."""
-    lines = (select(func.count()).select_from(StatementLine).where(StatementLine.statement_id == Statement.id)
-             .scalar_subquery())
+    (statement id, source, source kind, account, designation, statement date, file). How many
+    lines each has is counted from the lines themselves (``live_line_rows``)."""
     query = (
         select(Statement.id, Source.name, Source.kind, ExternalAccount.account, ExternalAccount.designation,
-               Statement.as_of, ImportBatch.file_name, lines)
+               Statement.as_of, ImportBatch.file_name)
         .select_from(Statement)
         .join(ExternalAccount, Statement.external_account_id == ExternalAccount.id)
         .join(Source, ExternalAccount.source_id == Source.id)
@@ -221,6 +220,11 @@ def _rows(session: Session, query, dates: tuple[int, ...] = ()) -> list[tuple]: 
         return rows
     day = {None: None, **{text: dt.date.fromisoformat(text) for text in texts}}
     return [tuple(day[v] if i in dates else v for i, v in enumerate(row)) for row in rows]
+
+
+def statement_line_count(session: Session) -> int:
+    """How many statement lines the database holds, live or not (SQLite counts them without a scan)."""
+    return session.scalar(select(func.count()).select_from(StatementLine)) or 0
 
 
 def live_batch_ids_until(session: Session, as_of: dt.date) -> set[int]:

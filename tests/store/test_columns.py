@@ -4,6 +4,7 @@ them on columns, against the rows path on the same database file."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 
 import pytest
@@ -55,17 +56,18 @@ def test_a_column_empty_at_first_and_text_later_is_read_as_text(db, db_path):
             for i in range(5001)])
     with db.reading() as session:
         rows = repo.live_line_rows(session, DAY)
-    table = live_line_table(db_path, DAY, len(rows))
+        stored = repo.statement_line_count(session)
+    table = live_line_table(db_path, DAY, stored)
     as_rows = list(zip(*(table[name].to_pylist() for name in table.column_names), strict=True))
     assert sorted(as_rows, key=repr) == sorted((tuple(r) for r in rows), key=repr)
     assert ("ZZ", "5000.25", "1.000000000000000001") in {(r[1], r[5], r[4]) for r in as_rows}
 
 
-def test_a_count_that_does_not_match_is_refused(db, db_path):
+def test_a_file_that_changed_since_the_caller_looked_is_refused(db, db_path):
     load_demo(db)
     with db.reading() as session:
-        count = len(repo.live_line_rows(session, DAY))
-    with pytest.raises(ColumnsUnavailable, match="expected"):
+        count = repo.statement_line_count(session)
+    with pytest.raises(ColumnsUnavailable, match="lines as read for columns"):
         live_line_table(db_path, DAY, count + 1)
 
 
@@ -102,3 +104,26 @@ def test_a_new_runs_view_is_what_reading_it_back_gives_carried_statuses_and_hist
     carried = next(f for f in fresh.findings if f.kind == "client_deficit")
     assert carried.status == "acknowledged"
     assert [(s.to_status, s.user, s.comment) for s in carried.history] == [("acknowledged", "ann", "calling the client")]
+
+
+def test_evidence_is_stored_as_runs_of_rows_and_the_older_one_object_per_line_form_still_reads(db):
+    from segdesk.domain.model import Evidence
+    from segdesk.services.reconciling import _evidence_json, current_run, evidence_of
+
+    rows = (Evidence("a.xlsx", "Holdings", 3), Evidence("a.xlsx", "Holdings", 9), Evidence("b.csv", None, 2),
+            Evidence("a.xlsx", "Holdings", 12))
+    stored = _evidence_json(rows)
+    assert json.loads(stored) == [{"file": "a.xlsx", "sheet": "Holdings", "rows": [3, 9]},
+                                  {"file": "b.csv", "sheet": None, "rows": [2]},
+                                  {"file": "a.xlsx", "sheet": "Holdings", "rows": [12]}]
+    assert evidence_of(stored) == rows
+    assert evidence_of(_evidence_json(())) == ()
+    # A run stored before: one object per line. Its findings read back the same.
+    view = load_demo(db).run
+    assert view is not None
+    with db.transaction() as session:
+        for f in view.findings:
+            session.execute(text("UPDATE findings SET evidence = :e WHERE id = :id"), {
+                "id": f.id, "e": json.dumps([{"file": e.file, "sheet": e.sheet, "row": e.row} for e in f.evidence])})
+    again = current_run(db, DAY)
+    assert again is not None and again.findings == view.findings

@@ -88,3 +88,31 @@ def test_a_sum_past_38_digits_moves_to_256_bits_instead_of_wrapping():
         widened = _summable(column)
     assert widened.type == pa.decimal256(38, 0)
     assert pa.compute.sum(widened).as_py() == Decimal("199999999999999999999999999999999999980")  # 39 digits
+
+
+def test_two_lines_from_one_spreadsheet_row_are_one_evidence_row_on_both_paths():
+    result = run(  # a wide layout: one row of the file, two assets
+        line("Bank", "OMNI", "USD", "-5", ref="ALPHA", row=4),
+        line("Bank", "OMNI", "EUR", "-3", ref="ALPHA", row=4),
+        line("Bank", "OMNI", "USD", "-1", ref="ALPHA", row=2),
+    )
+    deficit = next(f for f in result.findings if f.kind == "client_deficit")
+    assert [(e.file, e.row) for e in deficit.evidence] == [("bank.csv", 2), ("bank.csv", 4)]
+
+
+def test_reference_mappings_with_windows_resolve_the_same_on_both_paths():
+    import datetime as dt
+
+    from segdesk.domain.model import MappingRule
+
+    mappings = (
+        MappingRule("Bank", "OMNI", "ALPHA", "C-BETA", valid_to=D - dt.timedelta(days=1)),  # expired
+        MappingRule("Bank", "OMNI", "ALPHA", "C-ALPHA", valid_from=D),
+        MappingRule("Bank", "OMNI", "ALPHA", "P-HOUSE"),  # valid too, but later: the first valid wins
+        MappingRule("Bank", "OMNI", "BETA", "C-BETA", valid_from=D + dt.timedelta(days=1)),  # not yet
+        MappingRule("Bank", "OMNI", None, "B-BUF"),  # what no valid reference rule claims
+    )
+    result = run(line("Bank", "OMNI", "USD", "100", ref="ALPHA"), line("Bank", "OMNI", "USD", "7", ref="BETA", row=2),
+                 mappings=mappings)
+    equity = {s.code: s.equity for s in result.sub_accounts}
+    assert (equity["C-ALPHA"], equity["B-BUF"], equity["C-BETA"], equity["P-HOUSE"]) == (100, 7, 0, 0)
