@@ -23,8 +23,6 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
-from itertools import repeat
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,7 +39,7 @@ from segdesk.domain.model import (
     PROPRIETARY,
     SEGREGATED_DESIGNATIONS,
     ZERO,
-    Evidence,
+    EvidenceRows,
     Finding,
     LineRow,
     Statement,
@@ -50,7 +48,6 @@ from segdesk.domain.valuation import PriceBook
 
 MONEY_COLUMNS = ("price", "quantity", "value", "equity", "initial_margin", "maintenance_margin")
 MAX_DIGITS = 76  # decimal256
-_evidence = partial(tuple.__new__, Evidence)  # Evidence((file, sheet, row)) without a Python-level call
 
 
 class NotColumnar(Exception):
@@ -90,7 +87,7 @@ class Tallied:
         equity = dict.fromkeys(kinds, ZERO)  # as checks.sub_account_equity starts
         owned = self.owned
         if owned is None or owned.num_rows == 0:
-            return Holdings(equity, [], [], ({}, {}, {}), ZERO, ZERO)
+            return Holdings(equity, [], [], ZERO, ZERO)
         client = pa.array([kinds.get(code) == CLIENT for code in codes], pa.bool_())
         per_sub = _grouped({"sub": owned["sub"], "worth": owned["worth_sum"]}, None, ["sub"], ["worth"])
         sums = per_sub["worth_sum"]
@@ -99,17 +96,16 @@ class Tallied:
         owed = pc.and_(pc.take(client, per_sub["sub"]), pc.greater(sums, pa.scalar(Decimal(0), sums.type)))
         requirement = _total(sums.filter(owed))
         margins: list[VenueMargin] = []
-        venue_sums: VenueSums = ({}, {}, {})
         short = ZERO
         if self.margins is not None and self.margins.num_rows:
-            margins, venue_sums, short = self._venue_margins(owned, codes, accounts, client)
+            margins, short = self._venue_margins(owned, codes, accounts, client)
         findings = _commingling(owned, codes, accounts, [s.designation for s in self.statements], kinds, as_of)
-        return Holdings(equity, margins, findings, venue_sums, requirement, short)
+        return Holdings(equity, margins, findings, requirement, short)
 
     def _venue_margins(self, owned: pa.Table, codes: list[str], accounts: list[str], client: pa.Array
-                       ) -> tuple[list[VenueMargin], VenueSums, Decimal]:
-        """``checks.venue_margins`` on columns, the per sub-account sums the schedule shows, and
-        what clients are undermargined by (``checks.undermargined``)."""
+                       ) -> tuple[list[VenueMargin], Decimal]:
+        """``checks.venue_margins`` on columns, and what clients are undermargined by
+        (``checks.undermargined``)."""
         margins = self.margins
         assert margins is not None
         at_venues = owned.filter(pc.is_in(owned["statement"], value_set=pc.unique(margins["statement"])))
@@ -124,25 +120,21 @@ class Tallied:
         places = list(map(accounts.__getitem__, table["statement"].to_pylist()))
         values = [_decimal_list(table[name]) for name in ("equity", "im", "mm")]
         found = list(map(VenueMargin._make, zip(subs, places, *values, strict=True)))
-        sums = _sums({"sub": table["sub"], "equity": table["equity"], "im": table["im"], "mm": table["mm"]}, None,
-                     ["sub"], ["equity", "im", "mm"])
-        named = list(map(codes.__getitem__, sums["sub"]))
-        per_sub = tuple(dict(zip(named, sums[name], strict=True)) for name in ("equity", "im", "mm"))
         short = _subtract(table["mm"].combine_chunks(), table["equity"].combine_chunks())
         clients_short = pc.and_(pc.take(client, table["sub"]), pc.greater(short, pa.scalar(Decimal(0), short.type)))
-        return found, per_sub, _total(short.filter(clients_short))  # type: ignore[return-value]
+        return found, _total(short.filter(clients_short))
 
     def attach_evidence(self, findings: list[Finding]) -> list[Finding]:
         """``checks.attach_evidence`` on columns: each finding with the statement lines (file,
         sheet, row) behind it, in the same order, found by one filter per kind of claim."""
         claims = {claim for f in findings if (claim := claim_of(f)) is not None}
-        found: dict[tuple, tuple[Evidence, ...]] = {}  # type: ignore[type-arg]
+        found: dict[tuple, EvidenceRows] = {}  # type: ignore[type-arg]
         if claims and len(self.row):
             found = self._evidence(claims)
         return [f if (claim := claim_of(f)) is None else dataclasses.replace(f, evidence=found.get(claim, ()))
                 for f in findings]
 
-    def _evidence(self, claims: set[tuple]) -> dict[tuple, tuple[Evidence, ...]]:  # type: ignore[type-arg]
+    def _evidence(self, claims: set[tuple]) -> dict[tuple, EvidenceRows]:  # type: ignore[type-arg]
         statement_index = {s.external_account: i for i, s in enumerate(self.statements)}
         sub_index = {code: i for i, code in enumerate(self.sub_codes)}
         asset_index = {name: i for i, name in enumerate(self.asset_names)}
@@ -173,7 +165,7 @@ class Tallied:
         sheet_names = [None, *sheets.dictionary.to_pylist()]
         sheet_code = pc.add(pc.fill_null(sheets.indices.cast(pa.int32()), -1), 1)  # 0: no sheet
         sheet_order = pc.fill_null(self.sheet.cast(pa.string()), "")
-        found: dict[tuple, tuple[Evidence, ...]] = {}  # type: ignore[type-arg]
+        found: dict[tuple, EvidenceRows] = {}  # type: ignore[type-arg]
         for kind, (eligible, key, claim_key) in kinds.items():
             wanted = {}
             for claim in claims:
@@ -193,21 +185,20 @@ class Tallied:
                 picked = _distinct(picked.sort_by([("key", "ascending"), ("file", "ascending"), ("order", "ascending"),
                                                    ("row", "ascending"), ("sheet", "ascending")]))
             rows = picked["row"].to_pylist()
-            # Runs of one claim, file and sheet: their lines are made a run at a time.
+            # Runs of one claim, file and sheet: a finding's evidence is its runs (EvidenceRows).
             width = len(sheet_names) * max(len(names), 1)
             run_key = pc.add(pc.add(pc.multiply(picked["key"], width),
                                     pc.multiply(picked["file"].cast(pa.int64()), len(sheet_names))),
                              picked["sheet"].cast(pa.int64()))
             runs = pc.run_end_encode(run_key.combine_chunks())
-            claimed: dict[tuple, list[Evidence]] = {}  # type: ignore[type-arg]
+            claimed: dict[tuple, list[tuple[str, str | None, list[int]]]] = {}  # type: ignore[type-arg]
             start = 0
             for code, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
                 k, rest = divmod(code, width)
                 file, sheet = divmod(rest, len(sheet_names))
-                claimed.setdefault(wanted[k], []).extend(
-                    map(_evidence, zip(repeat(names[file]), repeat(sheet_names[sheet]), rows[start:end])))
+                claimed.setdefault(wanted[k], []).append((names[file], sheet_names[sheet], rows[start:end]))
                 start = end
-            found.update((claim, tuple(lines)) for claim, lines in claimed.items())
+            found.update((claim, EvidenceRows(runs)) for claim, runs in claimed.items())
         return found
 
 
@@ -224,15 +215,11 @@ def _distinct(table: pa.Table) -> pa.Table:
     return table.filter(pa.concat_arrays([pa.array([True]), differs]))
 
 
-VenueSums = tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]  # per sub-account: equity, IM, MM
-
-
 @dataclass(frozen=True)
 class Holdings:
     equity: dict[str, Decimal]  # per sub-account, every one of the chart's
     margins: list[VenueMargin]  # per (sub-account, venue), in that order
     commingling: list[Finding]
-    venue_sums: VenueSums  # per sub-account: equity, IM and MM over its venues
     requirement: Decimal  # checks.client_requirement
     undermargined: Decimal  # checks.undermargined
 
@@ -340,9 +327,6 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
                        pa.array([], pa.bool_()), pa.array([], pa.bool_()), pa.array([], pa.string()), nothing)
     statement_of = pc.take(pa.array(index_of, pa.int32()), position)  # per line: its statement's index
     accounts = [s.external_account for s in statements]
-    for s in statements:  # as the per-line tally does for every statement it meets
-        totals.designations[s.external_account] = s.designation
-        totals.held_in.setdefault(s.external_account, {})
     n = lines.num_rows
 
     # --- who owns each line: the mappings resolved once per statement, then looked up per line --

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Sequence
+import itertools
+from collections.abc import Hashable, Iterator, Sequence
+from functools import partial
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -31,6 +33,55 @@ class Evidence(NamedTuple):
     file: str
     sheet: str | None
     row: int
+
+
+_evidence = partial(tuple.__new__, Evidence)  # Evidence((file, sheet, row)) without a Python-level call
+
+
+class EvidenceRows(Sequence[Evidence]):
+    """A finding's evidence as runs of rows of one file and sheet, made into ``Evidence`` values
+    only as they are read. One finding can name hundreds of thousands of lines (all client and
+    proprietary money in one account); most of them are written to the database as these runs
+    and never looked at one by one. Equal to the tuple of the same ``Evidence`` values."""
+
+    __slots__ = ("runs", "_size", "_all")
+
+    def __init__(self, runs: list[tuple[str, str | None, list[int]]]) -> None:
+        self.runs = runs  # (file, sheet, rows), in the evidence's order
+        self._size = sum(len(rows) for _, _, rows in runs)
+        self._all: tuple[Evidence, ...] | None = None
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Evidence]:
+        if self._all is not None:
+            return iter(self._all)
+        return itertools.chain.from_iterable(
+            map(_evidence, zip(itertools.repeat(file), itertools.repeat(sheet), rows)) for file, sheet, rows in self.runs
+        )
+
+    def _tuple(self) -> tuple[Evidence, ...]:
+        if self._all is None:
+            self._all = tuple(iter(self))
+        return self._all
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if isinstance(index, slice) and (index.start or 0) >= 0 and index.stop is not None and index.stop >= 0 \
+                and index.step in (None, 1) and self._all is None:
+            return tuple(itertools.islice(iter(self), index.start or 0, index.stop))  # the first few, unmade rest
+        return self._tuple()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (tuple, EvidenceRows)):
+            return self._tuple() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._tuple())
+
+    def __repr__(self) -> str:
+        return f"EvidenceRows({self._size} rows in {len(self.runs)} runs)"
 
 
 class Line(NamedTuple):
@@ -120,7 +171,7 @@ class Finding:
     sub_account: str | None = None
     external_account: str | None = None  # "SOURCE:ACCOUNT"
     asset: str | None = None
-    evidence: tuple[Evidence, ...] = ()
+    evidence: Sequence[Evidence] = ()  # a tuple, or EvidenceRows
 
     @property
     def key(self) -> tuple[str, str, str | None, str | None, str | None]:

@@ -122,12 +122,11 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
         equity = sub_account_equity(owned, kinds)
         margins = venue_margins(owned, totals)
         commingling = find_commingling(owned, totals.designations, kinds, as_of)
-        venue_sums = _venue_sums(margins)
         requirement, short = client_requirement(equity, kinds), undermargined(margins, kinds)
     else:
         totals = tallied.totals
         held = tallied.holdings(kinds, as_of)
-        equity, margins, commingling, venue_sums = held.equity, held.margins, held.commingling, held.venue_sums
+        equity, margins, commingling = held.equity, held.margins, held.commingling
         requirement, short = held.requirement, held.undermargined
     figures = segregation(requirement, totals.segregated, short)
     findings = [
@@ -150,7 +149,7 @@ def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
         used=tuple(used),
         segregation=figures,
         by_currency=tuple(_by_currency(totals)),
-        sub_accounts=tuple(_schedule(inputs.sub_accounts, equity, venue_sums)),
+        sub_accounts=tuple(_schedule(inputs.sub_accounts, equity, _venue_sums(margins))),
         margins=tuple(margins),
         findings=tuple(findings),
     )
@@ -176,6 +175,9 @@ VenueSums = tuple[dict[str, Decimal], dict[str, Decimal], dict[str, Decimal]]  #
 
 def _venue_sums(margins: list[VenueMargin]) -> VenueSums:
     """Per sub-account: equity, initial and maintenance margin added up over its venues."""
+    subs = list(map(itemgetter(0), margins))
+    if len(set(subs)) == len(subs):  # one venue each, the usual case: its own figures are the sums
+        return tuple(dict(zip(subs, map(itemgetter(i), margins))) for i in (2, 3, 4))  # type: ignore[return-value]
     equity: dict[str, Decimal] = {}
     im: dict[str, Decimal] = {}
     mm: dict[str, Decimal] = {}

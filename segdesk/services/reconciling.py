@@ -11,10 +11,10 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
-from itertools import groupby, repeat
+from itertools import groupby
 from operator import itemgetter
 
 import pyarrow.compute as pc
@@ -60,7 +60,7 @@ class FindingView:
     amount: Decimal
     message: str
     status: str
-    evidence: tuple[m.Evidence, ...]
+    evidence: Sequence[m.Evidence]  # a tuple, or m.EvidenceRows (made as it is read)
     history: tuple[Step, ...]
     version: int = 1  # pass it back when acting, so a change someone made since is not overwritten
 
@@ -274,29 +274,30 @@ def _carry_over(session, previous: Run | None, result: Reconciliation,  # type: 
     return len(carried), views
 
 
-def _evidence_json(evidence: tuple[m.Evidence, ...]) -> str:
+def _evidence_json(evidence: Sequence[m.Evidence]) -> str:
     """A finding's evidence as stored: runs of lines from one file and sheet, in the evidence's
     order, ``[{"file": ..., "sheet": ..., "rows": [12, 13, ...]}, ...]``. (A finding can name
     hundreds of thousands of lines; one object per line, as runs stored before December 2026 did,
     ``[{"file": ..., "sheet": ..., "row": 12}, ...]``, took seven times the room. Both are read.)"""
-    return json.dumps([
-        {"file": file, "sheet": sheet, "rows": list(map(itemgetter(2), lines))}
-        for (file, sheet), lines in groupby(evidence, key=itemgetter(0, 1))
-    ])
+    if isinstance(evidence, m.EvidenceRows):  # already runs: only neighbours of one file and sheet to join
+        runs: list[tuple[str, str | None, list[int]]] = []
+        for file, sheet, rows in evidence.runs:
+            if runs and runs[-1][:2] == (file, sheet):
+                runs[-1] = (file, sheet, runs[-1][2] + rows)
+            else:
+                runs.append((file, sheet, rows))
+    else:
+        runs = [(file, sheet, list(map(itemgetter(2), lines)))
+                for (file, sheet), lines in groupby(evidence, key=itemgetter(0, 1))]
+    return json.dumps([{"file": file, "sheet": sheet, "rows": rows} for file, sheet, rows in runs])
 
 
-def evidence_of(stored: str) -> tuple[m.Evidence, ...]:
+def evidence_of(stored: str) -> Sequence[m.Evidence]:
     """The evidence a finding's stored text names, in either of the forms it has been stored in."""
-    found: list[m.Evidence] = []
-    for item in json.loads(stored):
-        if "rows" in item:
-            found.extend(map(_evidence, zip(repeat(item["file"]), repeat(item["sheet"]), item["rows"])))
-        else:
-            found.append(m.Evidence(item["file"], item["sheet"], item["row"]))
-    return tuple(found)
-
-
-_evidence = partial(tuple.__new__, m.Evidence)  # Evidence((file, sheet, row)) without a Python-level call
+    items = json.loads(stored)
+    if all("rows" in item for item in items):
+        return m.EvidenceRows([(item["file"], item["sheet"], item["rows"]) for item in items])
+    return tuple(m.Evidence(item["file"], item["sheet"], item["row"]) for item in items)
 
 
 def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]

@@ -116,3 +116,31 @@ def test_reference_mappings_with_windows_resolve_the_same_on_both_paths():
                  mappings=mappings)
     equity = {s.code: s.equity for s in result.sub_accounts}
     assert (equity["C-ALPHA"], equity["B-BUF"], equity["C-BETA"], equity["P-HOUSE"]) == (100, 7, 0, 0)
+
+
+def test_evidence_rows_read_like_the_tuple_of_their_evidence():
+    from segdesk.domain.model import Evidence, EvidenceRows
+
+    rows = EvidenceRows([("a.csv", None, [1, 2, 3]), ("b.xlsx", "S", [7])])
+    whole = (Evidence("a.csv", None, 1), Evidence("a.csv", None, 2), Evidence("a.csv", None, 3),
+             Evidence("b.xlsx", "S", 7))
+    assert len(rows) == 4 and tuple(rows) == whole and rows == whole and whole == rows
+    assert rows[:2] == whole[:2] and rows[3] == whole[3] and rows[-1] == whole[-1] and rows[1:][0] == whole[1]
+    assert rows != whole[:3] and hash(rows) == hash(whole)
+    assert [e.file for e in rows] == ["a.csv"] * 3 + ["b.xlsx"]
+    assert EvidenceRows([]) == () and len(EvidenceRows([])) == 0
+
+
+def test_a_client_at_two_venues_shows_their_margins_added_up_on_both_paths():
+    from segdesk.domain.model import MappingRule
+
+    mappings = (*MAPPINGS[:7], MappingRule("Venue", "house-sub", None, "C-ALPHA"))
+    result = run(
+        line("Venue", "alpha-sub", "USD", "100", equity="100", initial_margin="40", maintenance_margin="20"),
+        line("Venue", "house-sub", "BTC", "0.001", row=2, equity="0.002", initial_margin="0.001",
+             maintenance_margin="0.0005"),
+        mappings=mappings,
+    )
+    alpha = next(s for s in result.sub_accounts if s.code == "C-ALPHA")
+    assert (alpha.venue_equity, alpha.initial_margin, alpha.maintenance_margin) == (200, 90, 45)  # BTC at 50,000
+    assert len([m for m in result.margins if m.sub_account == "C-ALPHA"]) == 2
