@@ -46,6 +46,12 @@ from segdesk.domain.model import (
 )
 from segdesk.domain.valuation import PriceBook
 
+# Arrow's default allocator (mimalloc) maps fresh pages from the system for each reconcile's large,
+# short-lived columns; the C library's allocator reuses them. Measured on the 1M-line benchmark
+# fund: the tally took 2.8 s with mimalloc, 1.4 s with the system's (and 1.3 s either way when run
+# again in the same process). SegDesk is the only user of Arrow in its process.
+pa.set_memory_pool(pa.system_memory_pool())
+
 MONEY_COLUMNS = ("price", "quantity", "value", "equity", "initial_margin", "maintenance_margin")
 MAX_DIGITS = 76  # decimal256
 
