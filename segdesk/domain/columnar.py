@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,6 +71,7 @@ class Tallied:
 
     totals: Totals
     statements: list[Statement]
+    accounts: list[str]  # each statement's external account, "SOURCE:ACCOUNT"
     files: list[str]  # the file of each statement part, by part number
     part_of: pa.Array  # per line: its part number
     statement_of: pa.Array  # per line: the index of its statement in the statements used
@@ -89,7 +91,7 @@ class Tallied:
         """What ``checks`` works out from each sub-account's money per account, worked out on the
         columns: equity per sub-account, margin per venue, the commingling findings and the
         sub-account schedule, equal to ``checks.owned`` and what follows it."""
-        codes, accounts = self.sub_codes, [s.external_account for s in self.statements]
+        codes, accounts = self.sub_codes, self.accounts
         equity = dict.fromkeys(kinds, ZERO)  # as checks.sub_account_equity starts
         owned = self.owned
         if owned is None or owned.num_rows == 0:
@@ -125,7 +127,7 @@ class Tallied:
         subs = list(map(codes.__getitem__, table["sub"].to_pylist()))
         places = list(map(accounts.__getitem__, table["statement"].to_pylist()))
         values = [_decimal_list(table[name]) for name in ("equity", "im", "mm")]
-        found = list(map(VenueMargin._make, zip(subs, places, *values, strict=True)))
+        found = list(map(partial(tuple.__new__, VenueMargin), zip(subs, places, *values, strict=True)))
         short = _subtract(table["mm"].combine_chunks(), table["equity"].combine_chunks())
         clients_short = pc.and_(pc.take(client, table["sub"]), pc.greater(short, pa.scalar(Decimal(0), short.type)))
         return found, _total(short.filter(clients_short))
@@ -141,7 +143,7 @@ class Tallied:
                 for f in findings]
 
     def _evidence(self, claims: set[tuple]) -> dict[tuple, EvidenceRows]:  # type: ignore[type-arg]
-        statement_index = {s.external_account: i for i, s in enumerate(self.statements)}
+        statement_index = {account: i for i, account in enumerate(self.accounts)}
         sub_index = {code: i for i, code in enumerate(self.sub_codes)}
         asset_index = {name: i for i, name in enumerate(self.asset_names)}
         n_statements, n_assets = len(self.statements), max(len(self.asset_names), 1)
@@ -327,12 +329,13 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
     lines = lines.filter(pc.is_valid(position))
     position = position.filter(pc.is_valid(position))
     files = [statements[index_of[k]].files[part] for k, part in enumerate(parts)]
+    accounts = [s.external_account for s in statements]
     if lines.num_rows == 0:
         nothing = pa.array([], pa.int32())
-        return Tallied(totals, statements, files, nothing, nothing, nothing, [], pa.array([], pa.bool_()), nothing, [],
+        return Tallied(totals, statements, accounts, files, nothing, nothing, nothing, [], pa.array([], pa.bool_()),
+                       nothing, [],
                        pa.array([], pa.bool_()), pa.array([], pa.bool_()), pa.array([], pa.string()), nothing)
     statement_of = pc.take(pa.array(index_of, pa.int32()), position)  # per line: its statement's index
-    accounts = [s.external_account for s in statements]
     n = lines.num_rows
 
     # --- who owns each line: the mappings resolved once per statement, then looked up per line --
@@ -442,7 +445,7 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
             else:
                 found.amount += Decimal(amount)
     side_of = pc.take(pa.array([k in (CLIENT, PROPRIETARY) for k in sub_kinds], pa.bool_()), safe_sub)
-    return Tallied(totals, statements, files, position, statement_of, sub_of, sub_codes, side_of, asset_of,
+    return Tallied(totals, statements, accounts, files, position, statement_of, sub_of, sub_codes, side_of, asset_of,
                    asset_names, held, unpriced, lines["sheet"].combine_chunks(), lines["row"].combine_chunks(),
                    owned, margins)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, FloatOperation, Inexact, Rounded, localcontext
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
@@ -194,7 +195,7 @@ def _schedule(subs: tuple[SubAccount, ...], equity: dict[str, Decimal], venue_su
     ordered = sorted(subs, key=itemgetter(0))
     codes = list(map(itemgetter(0), ordered))
     zeros = repeat(ZERO)
-    return list(map(SubAccountFigures._make, zip(
+    return list(map(partial(tuple.__new__, SubAccountFigures), zip(
         codes, map(itemgetter(1), ordered), map(itemgetter(2), ordered), map(equity.get, codes, zeros),
         *(map(sums.get, codes, zeros) for sums in venue_sums),
     )))

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 
@@ -131,8 +132,9 @@ class _Basis:
 
 def _basis(session, as_of: dt.date) -> _Basis:  # type: ignore[no-untyped-def]
     base = repo.get_setting(session, BASE_CURRENCY_SETTING, DEFAULT_BASE_CURRENCY)
-    subs = tuple(map(m.SubAccount._make, repo.sub_account_rows(session)))
-    rules = tuple(map(m.MappingRule._make, repo.mapping_rows(session)))
+    # The rows have exactly the fields of each: made without namedtuple's per-row length check.
+    subs = tuple(map(partial(tuple.__new__, m.SubAccount), repo.sub_account_rows(session)))
+    rules = tuple(map(partial(tuple.__new__, m.MappingRule), repo.mapping_rows(session)))
     tolerances = {t.asset: t.tolerance for t in repo.tolerances(session)}
     batch_ids = repo.live_batch_ids_until(session, as_of) | {b.id for b in repo.price_batches_until(session, as_of)}
     batches = repo.batches_by_id(session, batch_ids)
