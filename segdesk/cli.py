@@ -167,6 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_sheet_worker()
         return EXIT_OK
+    if argv == ["--segdesk-line-reader"]:  # ... or to read a day's statement lines as columns
+        from segdesk.store.columns import run_line_reader
+
+        run_line_reader()
+        return EXIT_OK
     args = build_parser().parse_args(argv)
     if args.command is None:
         if sys.platform.startswith("linux") and not (

@@ -33,7 +33,7 @@ from segdesk.services.identity import acting_person, require
 from segdesk.services.overview import as_utc
 from segdesk.store import repositories as repo
 from segdesk.store.audit import append_event
-from segdesk.store.columns import ColumnsUnavailable, columns_wanted, live_line_table
+from segdesk.store.columns import ColumnsUnavailable, LineRead, columns_wanted
 from segdesk.store.engine import Database
 from segdesk.store.schema import Finding, FindingEvent, ImportBatch, Run
 
@@ -160,7 +160,19 @@ def _basis(session, as_of: dt.date) -> _Basis:  # type: ignore[no-untyped-def]
     return _Basis(base, subs, rules, tolerances, batches, hashlib.sha256(canonical.encode()).hexdigest())
 
 
-def _load(db: Database, session, as_of: dt.date, basis: _Basis) -> m.ReconciliationInputs:  # type: ignore[no-untyped-def]
+def _start_reading_lines(db: Database, session, as_of: dt.date) -> LineRead | None:  # type: ignore[no-untyped-def]
+    """On a SQLite file, the day's lines read as columns in the background from now on, while the
+    chart is read and the fingerprint worked out. The session's write transaction begins first
+    (BEGIN IMMEDIATE): from then on no other program can change the file, so the background read
+    sees what this transaction sees."""
+    if db.sqlite_path is None or columns_wanted() == "off":
+        return None
+    session.connection()  # begins the transaction, and takes the write lock
+    return LineRead(db.sqlite_path, as_of)
+
+
+def _load(db: Database, session, as_of: dt.date, basis: _Basis,  # type: ignore[no-untyped-def]
+          reading: LineRead | None = None) -> m.ReconciliationInputs:
     """The statements and prices of ``as_of``, as plain domain values. The lines of a SQLite
     file come as Arrow columns (summed on columns: see domain/columnar.py); elsewhere, or if that
     read fails, as the plain rows the database returns (a million objects per million lines would
@@ -168,12 +180,11 @@ def _load(db: Database, session, as_of: dt.date, basis: _Basis) -> m.Reconciliat
     heads = repo.live_statement_heads(session, as_of)
     prices = tuple(m.PricePoint(p.asset, p.as_of, p.price) for p in repo.live_prices_until(session, as_of))
     lines = None
-    wanted = columns_wanted()
-    if db.sqlite_path is not None and wanted != "off":
+    if reading is not None:
         try:
-            lines = live_line_table(db.sqlite_path, as_of, repo.statement_line_count(session))
+            lines = reading.table(repo.statement_line_count(session))
         except ColumnsUnavailable:
-            if wanted == "require":
+            if columns_wanted() == "require":
                 raise
     if lines is None:
         lines = repo.live_line_rows(session, as_of)
@@ -196,13 +207,22 @@ def _load(db: Database, session, as_of: dt.date, basis: _Basis) -> m.Reconciliat
 def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunView:
     """The run for ``as_of``: the latest one if nothing it depends on changed, else a new one."""
     user = acting_person(db, user)
+    reading: LineRead | None = None
     with db.transaction() as session, without_cycle_collection():
-        basis = _basis(session, as_of)
-        latest = repo.latest_run(session, as_of)
-        if latest is not None and latest.fingerprint == basis.fingerprint:
-            return _view(session, latest, reused=True)  # only read: anyone may look
-        require(db, user, "reconcile")
-        inputs = _load(db, session, as_of, basis)
+        try:
+            latest = repo.latest_run(session, as_of)
+            # A day with no run yet will have a new one: its lines are read while the basis is.
+            # (Else the basis may show the day unchanged, and the lines are not needed at all.)
+            reading = _start_reading_lines(db, session, as_of) if latest is None else None
+            basis = _basis(session, as_of)
+            if latest is not None and latest.fingerprint == basis.fingerprint:
+                return _view(session, latest, reused=True)  # only read: anyone may look
+            require(db, user, "reconcile")
+            reading = reading or _start_reading_lines(db, session, as_of)
+            inputs = _load(db, session, as_of, basis, reading)
+        finally:
+            if reading is not None:
+                reading.close()  # a read whose answer is not wanted (a refusal, an error) stops
         batches, fingerprint = basis.batches, basis.fingerprint
         if not any(s.source_kind != "ledger" for s in inputs.statements):
             # An empty day would come out clean and could be signed off: refuse instead.
@@ -309,6 +329,7 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
     """The run's figures, amounts as exact strings."""
     seg = result.segregation
     amount = format_amount
+    days = {day: day.isoformat() for day in {s.as_of for s in result.used}}
     return {
         "segregation": {"requirement": amount(seg.requirement), "resources": amount(seg.resources),
                         "excess": amount(seg.excess), "undermargined": amount(seg.undermargined),
@@ -318,21 +339,22 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
              "requirement": amount(c.requirement), "excess": amount(c.excess), "buffer": amount(c.buffer)}
             for c in result.by_currency
         ],
+        # The long lists (a row per sub-account, statement and venue) are written with ``plain``
+        # directly: the figures come from exact arithmetic on finite amounts, so are finite.
         "sub_accounts": [
-            {"code": s.code, "name": s.name, "kind": s.kind, "equity": amount(s.equity),
-             "venue_equity": amount(s.venue_equity), "initial_margin": amount(s.initial_margin),
-             "maintenance_margin": amount(s.maintenance_margin)}
-            for s in result.sub_accounts
+            {"code": code, "name": name, "kind": kind, "equity": plain(equity), "venue_equity": plain(venue),
+             "initial_margin": plain(im), "maintenance_margin": plain(mm)}
+            for code, name, kind, equity, venue, im, mm in result.sub_accounts
         ],
         "statements_used": [
-            {"external_account": f"{s.source}:{s.account}", "as_of": s.as_of.isoformat(), "lines": s.lines}
+            {"external_account": f"{s.source}:{s.account}", "as_of": days[s.as_of], "lines": s.lines}
             for s in result.used
         ],
         # Margin per sub-account and venue (external account), for the schedule's venue view.
         "venues": [
-            {"sub_account": v.sub_account, "external_account": v.external_account, "equity": amount(v.equity),
-             "initial_margin": amount(v.initial_margin), "maintenance_margin": amount(v.maintenance_margin)}
-            for v in result.margins
+            {"sub_account": sub, "external_account": account, "equity": plain(equity), "initial_margin": plain(im),
+             "maintenance_margin": plain(mm)}
+            for sub, account, equity, im, mm in result.margins
         ],
     }
 

@@ -3,20 +3,33 @@
 Read through ADBC's SQLite driver, which fills Arrow arrays in compiled code: a million lines
 arrive in about a second without one Python object per value. Amounts stay our exact text.
 
-It opens the database file a second time, read-only. Called inside the reconcile's write
-transaction (BEGIN IMMEDIATE, before that transaction has written anything), it sees exactly what
-that transaction sees: no other program can commit while the lock is held. It still checks that it
-sees as many lines in the file as the caller does, and the caller reads the rows itself on any
-difference or failure.
+The driver carries its own copy of SQLite, so it reads in a process of its own. Two copies of
+SQLite in one process must never open the same file: POSIX file locks belong to the process, and
+one copy closing the file (or unlocking a byte range) silently drops the other's locks, which can
+corrupt the database (https://www.sqlite.org/howtocorrupt.html, "multiple copies of SQLite"). In
+a process of its own it is one more reader of the file, which SQLite is built for.
+
+The worker is started inside the reconcile's write transaction (BEGIN IMMEDIATE, before that
+transaction has written anything), so it sees exactly what that transaction sees: no other
+program can commit while the lock is held. It still reports how many lines the file holds, and
+the caller refuses the columns unless it sees as many; on any difference or failure the caller
+reads the rows itself. The read goes on while the caller reads the chart: the worker is another
+process, and the caller's thread that takes its answer waits without the interpreter lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import subprocess
+import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.ipc
 
 LINES_SQL = """
 SELECT sl.statement_id AS part, sl.reference, sl.asset, sl.sheet, sl.price, sl.quantity, sl.value, sl.equity,
@@ -41,10 +54,126 @@ def columns_wanted() -> str:
     return value if value in ("auto", "off", "require") else "auto"
 
 
+# Packaged (frozen) builds have no interpreter to pass -c to: their entry point runs
+# `run_line_reader()` (and exits) when started with this single argument.
+FROZEN_WORKER_ARG = "--segdesk-line-reader"
+# The worker loads this very file by path: it then imports pyarrow and the driver, not the package.
+_WORKER_BOOT = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('segdesk_line_reader', sys.argv[1])\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "sys.modules[spec.name] = module\n"
+    "spec.loader.exec_module(module)\n"
+    "module.run_line_reader()\n"
+)
+# A read that has not answered in this long is stopped; the caller then reads the rows itself.
+WORKER_TIMEOUT_S = 600
+
+
+def _worker_command() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, FROZEN_WORKER_ARG]
+    return [sys.executable, "-c", _WORKER_BOOT, str(Path(__file__).resolve())]
+
+
+class LineRead:
+    """The lines of every live statement dated on or before ``as_of``, read as columns by a worker
+    process from now on (see the module's docstring). Ask for the ``table`` when it is needed;
+    ``close`` stops a read whose answer is no longer wanted."""
+
+    def __init__(self, path: Path, as_of: dt.date) -> None:
+        self._done: tuple[pa.Table, int] | None = None
+        self._failed: str | None = None
+        self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: nothing can block on it
+        try:
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                _worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console flash on Windows
+            )
+        except OSError as e:
+            self._proc, self._failed = None, f"could not start the line reader ({e})"
+            self._thread = None
+            return
+        request = json.dumps({"path": str(path.resolve()), "as_of": as_of.isoformat()}).encode()
+        self._thread = threading.Thread(target=self._answer, args=(request,), name="segdesk-lines", daemon=True)
+        self._thread.start()
+
+    def _answer(self, request: bytes) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(request)
+            proc.stdin.close()
+            head = json.loads(proc.stdout.readline() or b"{}")
+            if head.get("status") != "ok":
+                self._failed = head.get("message") or self._worker_error(proc)
+                return
+            table = pa.ipc.open_stream(proc.stdout).read_all()  # waits without the interpreter lock
+            self._done = (table, int(head["lines"]))
+        except Exception as e:  # noqa: BLE001 - any failure means: read the rows instead
+            self._failed = f"the line reader's answer could not be read ({e}); {self._worker_error(proc)}"
+        finally:
+            proc.stdout.close()
+            proc.wait()
+
+    def _worker_error(self, proc: subprocess.Popen[bytes]) -> str:
+        try:
+            proc.wait(timeout=5)
+            self._stderr.seek(0)
+            said = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        except Exception:  # noqa: BLE001
+            said = []
+        return f"the line reader stopped (exit {proc.returncode})" + (f": {said[-1]}" if said else "")
+
+    def table(self, stored: int) -> pa.Table:
+        """The columns of ``model.LineRow``. ``stored``: how many lines the caller's transaction
+        sees in the database, live or not; the read is refused unless it saw as many (the same
+        state of the file)."""
+        if self._thread is not None:
+            self._thread.join(WORKER_TIMEOUT_S)
+            if self._thread.is_alive():
+                self.close()
+                raise ColumnsUnavailable(f"the line reader gave no answer in {WORKER_TIMEOUT_S} s")
+        self._stderr.close()
+        if self._failed is not None or self._done is None:
+            raise ColumnsUnavailable(self._failed or "the line reader gave no answer")
+        table, seen = self._done
+        self._done = None
+        if seen != stored:
+            raise ColumnsUnavailable(f"the file holds {seen} lines as read for columns, {stored} as the caller sees it")
+        return table
+
+    def close(self) -> None:
+        """Stop the worker if it is still reading: its answer is not wanted."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+
+
 def live_line_table(path: Path, as_of: dt.date, stored: int) -> pa.Table:
-    """The lines of every live statement dated on or before ``as_of``: the columns of
-    ``model.LineRow``. ``stored``: how many lines the caller's transaction sees in the database,
-    live or not; the read is refused unless it sees as many (the same state of the file)."""
+    """``LineRead(path, as_of).table(stored)``, waited for at once."""
+    return LineRead(path, as_of).table(stored)
+
+
+def run_line_reader() -> None:
+    """The worker: a request {"path", "as_of"} on stdin; on stdout a JSON line {"status": "ok",
+    "lines": how many lines the file holds} and the day's lines as an Arrow IPC stream, or
+    {"status": "refused", "message": why}."""
+    out = sys.stdout.buffer
+    try:
+        request = json.loads(sys.stdin.buffer.read())
+        table, seen = _read(Path(request["path"]), dt.date.fromisoformat(request["as_of"]))
+    except Exception as e:  # noqa: BLE001 - said to the caller, which reads the rows instead
+        out.write(json.dumps({"status": "refused", "message": str(e)}).encode() + b"\n")
+        out.flush()
+        return
+    out.write(json.dumps({"status": "ok", "lines": seen}).encode() + b"\n")
+    with pa.ipc.new_stream(out, table.schema) as writer:
+        writer.write_table(table)
+    out.flush()
+
+
+def _read(path: Path, as_of: dt.date) -> tuple[pa.Table, int]:
+    """The day's lines, and how many lines the file holds, seen in one snapshot."""
     try:
         import adbc_driver_sqlite.dbapi as adbc_sqlite
     except Exception as e:  # noqa: BLE001 - a build without a working driver: the rows path still works
@@ -52,16 +181,13 @@ def live_line_table(path: Path, as_of: dt.date, stored: int) -> pa.Table:
     uri = f"{path.resolve().as_uri()}?mode=ro"
     try:
         with adbc_sqlite.connect(uri) as connection, connection.cursor() as cursor:
-            # The driver decides each column's type from its first batch: one batch for all the
-            # lines, so a column empty at the start and text later is still read as text.
             # One transaction (the driver's default): the count and the lines are one snapshot.
             cursor.execute("SELECT count(*) FROM statement_lines")
             seen = cursor.fetchone()[0]
+            # The driver decides each column's type from its first batch: one batch for all the
+            # lines, so a column empty at the start and text later is still read as text.
             cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(seen, 1) + 1)})
             cursor.execute(LINES_SQL, (as_of.isoformat(),))
-            table = cursor.fetch_arrow_table()
+            return cursor.fetch_arrow_table(), seen
     except Exception as e:  # noqa: BLE001 - any driver failure means: use the rows path
         raise ColumnsUnavailable(f"reading the lines through ADBC failed: {e}") from e
-    if seen != stored:
-        raise ColumnsUnavailable(f"the file holds {seen} lines as read for columns, {stored} as the caller sees it")
-    return table

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sys
 
 import pytest
 from sqlalchemy import text
 
-from segdesk.services import reconciling
 from segdesk.services.demo import load_demo
 from segdesk.services.reconciling import reconcile, run_json
 from segdesk.store import repositories as repo
@@ -72,12 +72,12 @@ def test_a_file_that_changed_since_the_caller_looked_is_refused(db, db_path):
 
 
 def test_without_the_column_reader_the_reconcile_reads_rows(db, monkeypatch):
+    from segdesk.store import columns
+
     load_demo(db)
 
-    def unavailable(*_args, **_kwargs):  # type: ignore[no-untyped-def]
-        raise ColumnsUnavailable("no driver in this build")
-
-    monkeypatch.setattr(reconciling, "live_line_table", unavailable)
+    # a line reader that dies at once (a build without the driver, a crash): no answer, no columns
+    monkeypatch.setattr(columns, "_worker_command", lambda: [sys.executable, "-c", "import sys; sys.exit(3)"])
     view = reconcile(db, NEXT_DAY, user="demo")
     assert not view.reused and len(view.findings) == 17
     monkeypatch.setenv("SEGDESK_COLUMNS", "require")  # as the packaged app's smoke test runs
