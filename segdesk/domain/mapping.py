@@ -15,6 +15,7 @@ class MappingTable:
     def __init__(self, rules: tuple[MappingRule, ...] | list[MappingRule]) -> None:
         self._all = rules
         self._by_key: dict[tuple[str, str, str | None], list[MappingRule]] | None = None
+        self._resolved: dict[tuple, tuple[list[str | None], dict[tuple[int, str], str]]] = {}  # type: ignore[type-arg]
 
     @property
     def _rules(self) -> dict[tuple[str, str, str | None], list[MappingRule]]:
@@ -44,7 +45,15 @@ class MappingTable:
         """What ``sub_account_of`` answers for every line of each (source, account, statement date),
         worked out in one pass over the rules: per account (by its place in ``accounts``) the
         sub-account of a blank reference, and per (place, reference) that of each reference a valid
-        rule names. The first valid rule wins, as in ``sub_account_of``; each account once."""
+        rule names. The first valid rule wins, as in ``sub_account_of``; each account once.
+        Worked out once per list of accounts (``reconcile.prepare`` asks first)."""
+        key = tuple(accounts)
+        if key in self._resolved:
+            return self._resolved[key]
+        self._resolved[key] = found = self._resolve(accounts)
+        return found
+
+    def _resolve(self, accounts: list[tuple[str, str, dt.date]]) -> tuple[list[str | None], dict[tuple[int, str], str]]:
         place = {(source, account): i for i, (source, account, _) in enumerate(accounts)}
         blank: list[str | None] = [None] * len(accounts)
         named: dict[tuple[int, str], str] = {}

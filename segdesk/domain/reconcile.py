@@ -94,21 +94,40 @@ class Reconciliation:
 EXACT_DIGITS = 120
 
 
-def reconcile(inputs: ReconciliationInputs) -> Reconciliation:
+@dataclass(frozen=True)
+class Preparation:
+    """What a reconciliation works out before it reads a line (``prepare``)."""
+
+    used: list[Statement]
+    book: PriceBook
+    kinds: dict[str, str]
+    table: MappingTable
+
+
+def prepare(inputs: ReconciliationInputs) -> Preparation:
+    """The statements used, the price book, each sub-account's kind and the mappings resolved for
+    each statement used: everything but the lines, which ``inputs`` need not hold yet. A caller
+    whose lines are still being read does this meanwhile and hands it to ``reconcile``."""
+    used = select_statements(inputs.statements, inputs.as_of)
+    table = MappingTable(inputs.mappings)
+    table.resolved([(s.source, s.account, s.as_of) for s in used])  # kept for the tally on columns
+    return Preparation(used, PriceBook.build(inputs.prices, inputs.as_of, inputs.base_currency),
+                       {s.code: s.kind for s in inputs.sub_accounts}, table)
+
+
+def reconcile(inputs: ReconciliationInputs, prepared: Preparation | None = None) -> Reconciliation:
+    """``prepared``: ``prepare(inputs)``, if the caller made it already."""
     with localcontext() as ctx:
         ctx.prec = EXACT_DIGITS
         ctx.traps[Inexact] = True
         ctx.traps[Rounded] = True
         ctx.traps[FloatOperation] = True
-        return _reconcile(inputs)
+        return _reconcile(inputs, prepared or prepare(inputs))
 
 
-def _reconcile(inputs: ReconciliationInputs) -> Reconciliation:
+def _reconcile(inputs: ReconciliationInputs, prepared: Preparation) -> Reconciliation:
     as_of = inputs.as_of
-    used = select_statements(inputs.statements, as_of)
-    book = PriceBook.build(inputs.prices, as_of, inputs.base_currency)
-    kinds = {s.code: s.kind for s in inputs.sub_accounts}
-    table = MappingTable(inputs.mappings)
+    used, book, kinds, table = prepared.used, prepared.book, prepared.kinds, prepared.table
     lines = inputs.lines
     if isinstance(lines, pa.Table):  # columns (SQLite's lines, read by Arrow): summed on columns
         try:

@@ -7,10 +7,10 @@ that carries over the status and history of findings that are still there.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,13 +19,12 @@ from itertools import groupby
 from operator import itemgetter
 
 import orjson
-import pyarrow.compute as pc
 
 from segdesk.domain import model as m
 from segdesk.domain.checks import VenueMargin
 from segdesk.domain.money import plain
 from segdesk.domain.problems import InputError
-from segdesk.domain.reconcile import Reconciliation, SubAccountFigures
+from segdesk.domain.reconcile import Preparation, Reconciliation, SubAccountFigures, prepare
 from segdesk.domain.reconcile import reconcile as run_checks
 from segdesk.ingest.numbers import format_amount
 from segdesk.services.bulk_work import without_cycle_collection
@@ -172,33 +171,35 @@ def _start_reading_lines(db: Database, session, as_of: dt.date) -> LineRead | No
 
 
 def _load(db: Database, session, as_of: dt.date, basis: _Basis,  # type: ignore[no-untyped-def]
-          reading: LineRead | None = None) -> m.ReconciliationInputs:
-    """The statements and prices of ``as_of``, as plain domain values. The lines of a SQLite
-    file come as Arrow columns (summed on columns: see domain/columnar.py); elsewhere, or if that
-    read fails, as the plain rows the database returns (a million objects per million lines would
-    cost more than the checks)."""
-    heads = repo.live_statement_heads(session, as_of)
+          reading: LineRead | None = None) -> tuple[m.ReconciliationInputs, Preparation]:
+    """The statements and prices of ``as_of`` as plain domain values, what the reconciliation
+    works out before it reads a line (worked out while ``reading`` still reads them), and the
+    lines: from ``reading`` as Arrow columns (summed on columns: see domain/columnar.py), or,
+    elsewhere or if that read fails, as the plain rows the database returns (a million objects per
+    million lines would cost more than the checks)."""
+    statements = tuple(
+        m.Statement(source, kind, account, designation, day, {statement_id: file_name}, lines)
+        for statement_id, source, kind, account, designation, day, file_name, lines
+        in repo.live_statement_heads(session, as_of)
+        if lines  # a statement without lines reports nothing
+    )
     prices = tuple(m.PricePoint(p.asset, p.as_of, p.price) for p in repo.live_prices_until(session, as_of))
+    inputs = m.ReconciliationInputs(as_of, basis.base_currency, basis.sub_accounts, statements, basis.mappings,
+                                    prices, basis.tolerances)
+    prepared = prepare(inputs)
     lines = None
     if reading is not None:
         try:
             lines = reading.table(repo.statement_line_count(session))
+            if lines.num_rows != sum(s.lines for s in statements):
+                raise ColumnsUnavailable(f"read {lines.num_rows} lines as columns, counted {sum(s.lines for s in statements)}")
         except ColumnsUnavailable:
             if columns_wanted() == "require":
                 raise
+            lines = None
     if lines is None:
         lines = repo.live_line_rows(session, as_of)
-        counts = Counter(map(itemgetter(0), lines))
-    else:
-        found = pc.value_counts(lines["part"])
-        counts = dict(zip(found.field("values").to_pylist(), found.field("counts").to_pylist(), strict=True))
-    statements = tuple(
-        m.Statement(source, kind, account, designation, day, {statement_id: file_name}, counts[statement_id])
-        for statement_id, source, kind, account, designation, day, file_name in heads
-        if statement_id in counts  # a statement without lines reports nothing
-    )
-    return m.ReconciliationInputs(as_of, basis.base_currency, basis.sub_accounts, statements, basis.mappings,
-                                  prices, basis.tolerances, lines)
+    return dataclasses.replace(inputs, lines=lines), prepared
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -219,7 +220,7 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
                 return _view(session, latest, reused=True)  # only read: anyone may look
             require(db, user, "reconcile")
             reading = reading or _start_reading_lines(db, session, as_of)
-            inputs = _load(db, session, as_of, basis, reading)
+            inputs, prepared = _load(db, session, as_of, basis, reading)
         finally:
             if reading is not None:
                 reading.close()  # a read whose answer is not wanted (a refusal, an error) stops
@@ -230,7 +231,7 @@ def reconcile(db: Database, as_of: dt.date, *, user: str | None = None) -> RunVi
                 f"no custodian or exchange statement is dated on or before {as_of}; import the day's "
                 "statements first"
             )
-        result = run_checks(inputs)
+        result = run_checks(inputs, prepared)
         run = Run(
             as_of=as_of,
             base_currency=inputs.base_currency,

@@ -164,11 +164,12 @@ def mappings(session: Session) -> list[Mapping]:
 
 def live_statement_heads(session: Session, as_of: dt.date) -> list[tuple]:  # type: ignore[type-arg]
     """Every statement dated on or before ``as_of`` that no later import replaced, as plain rows:
-    (statement id, source, source kind, account, designation, statement date, file). How many
-    lines each has is counted from the lines themselves (``live_line_rows``)."""
+    (statement id, source, source kind, account, designation, statement date, file, lines)."""
+    lines = (select(func.count()).select_from(StatementLine).where(StatementLine.statement_id == Statement.id)
+             .scalar_subquery())
     query = (
         select(Statement.id, Source.name, Source.kind, ExternalAccount.account, ExternalAccount.designation,
-               Statement.as_of, ImportBatch.file_name)
+               Statement.as_of, ImportBatch.file_name, lines)
         .select_from(Statement)
         .join(ExternalAccount, Statement.external_account_id == ExternalAccount.id)
         .join(Source, ExternalAccount.source_id == Source.id)
