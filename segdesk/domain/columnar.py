@@ -26,6 +26,7 @@ from decimal import Decimal
 from functools import partial
 
 import pyarrow as pa
+import pyarrow.acero  # noqa: F401 - Table.group_by's engine, imported with SegDesk rather than mid-reconcile
 import pyarrow.compute as pc
 
 from segdesk.domain.checks import Totals, Unmapped, VenueMargin, claim_of, fmt
