@@ -62,6 +62,22 @@ class VenueMargin(NamedTuple):
         return margin_ratio(self.equity, self.maintenance_margin)
 
 
+class SubAccountFigures(NamedTuple):
+    """One line of the sub-account schedule (a named tuple: a run makes one per sub-account)."""
+
+    code: str
+    name: str
+    kind: str
+    equity: Decimal
+    venue_equity: Decimal  # equity at the venues that carry margin
+    initial_margin: Decimal
+    maintenance_margin: Decimal
+
+    @property
+    def margin_ratio(self) -> Decimal | None:
+        return margin_ratio(self.venue_equity, self.maintenance_margin)
+
+
 def fmt(amount: Decimal) -> str:
     """An amount for a message: thousands separators, the exact digits, no exponent."""
     text = format(amount, ",f")

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.acero  # noqa: F401 - Table.group_by's engine, imported with SegDesk rather than mid-reconcile
 import pyarrow.compute as pc
 
-from segdesk.domain.checks import Totals, Unmapped, VenueMargin, claim_of, fmt
+from segdesk.domain.checks import SubAccountFigures, Totals, Unmapped, VenueMargin, claim_of, fmt
 from segdesk.domain.mapping import MappingTable
 from segdesk.domain.money import plain
 from segdesk.domain.model import (
@@ -45,6 +47,7 @@ from segdesk.domain.model import (
     Finding,
     LineRow,
     Statement,
+    SubAccount,
 )
 from segdesk.domain.valuation import PriceBook
 
@@ -56,6 +59,7 @@ pa.set_memory_pool(pa.system_memory_pool())
 
 MONEY_COLUMNS = ("price", "quantity", "value", "equity", "initial_margin", "maintenance_margin")
 MAX_DIGITS = 76  # decimal256
+T = TypeVar("T")
 
 
 class NotColumnar(Exception):
@@ -88,32 +92,40 @@ class Tallied:
     owned: pa.Table | None = None  # per (statement, sub): worth_sum
     margins: pa.Table | None = None  # per (statement, sub) with margin lines: over_sum, im_sum, mm_sum
 
-    def holdings(self, kinds: dict[str, str], as_of: dt.date) -> Holdings:
+    def holdings(self, subs: tuple[SubAccount, ...], kinds: dict[str, str], as_of: dt.date) -> Holdings:
         """What ``checks`` works out from each sub-account's money per account, worked out on the
-        columns: equity per sub-account, margin per venue, the commingling findings and the
-        sub-account schedule, equal to ``checks.owned`` and what follows it."""
+        columns: the requirement and what clients are undermargined by, the commingling findings,
+        the sub-accounts in deficit and the margins in breach (for ``checks.find_client_deficits``
+        and ``find_margin_breaches``), and the margin per venue and the schedule as ``Figures``."""
         codes, accounts = self.sub_codes, self.accounts
-        equity = dict.fromkeys(kinds, ZERO)  # as checks.sub_account_equity starts
+        chart = sorted(subs, key=lambda s: s.code)
         owned = self.owned
         if owned is None or owned.num_rows == 0:
-            return Holdings(equity, [], [], ZERO, ZERO)
+            return Holdings(ZERO, ZERO, [], {}, [], Figures(VenueMargin, [[]] * 5, ()),
+                            _schedule(chart, {}, ({}, {}, {})))
         client = pa.array([kinds.get(code) == CLIENT for code in codes], pa.bool_())
         per_sub = _grouped({"sub": owned["sub"], "worth": owned["worth_sum"]}, None, ["sub"], ["worth"])
         sums = per_sub["worth_sum"]
-        equity.update(zip(map(codes.__getitem__, per_sub["sub"].to_pylist()), _decimal_list(sums), strict=True))
-        # clients' positive equity; a deficit nets nothing
-        owed = pc.and_(pc.take(client, per_sub["sub"]), pc.greater(sums, pa.scalar(Decimal(0), sums.type)))
-        requirement = _total(sums.filter(owed))
-        margins: list[VenueMargin] = []
+        zero = pa.scalar(Decimal(0), sums.type)
+        clients = pc.take(client, per_sub["sub"])
+        requirement = _total(sums.filter(pc.and_(clients, pc.greater(sums, zero))))  # a deficit nets nothing
+        below = pc.and_(clients, pc.less(sums, zero))
+        deficits = dict(zip(map(codes.__getitem__, per_sub["sub"].filter(below).to_pylist()),
+                            _decimal_list(sums.filter(below)), strict=True))
+        equity = dict(zip(map(codes.__getitem__, per_sub["sub"].to_pylist()), _plain_texts(sums), strict=True))
+        margins = Figures(VenueMargin, [[]] * 5, ())
+        breaches: list[VenueMargin] = []
+        venue: tuple[dict[str, str], dict[str, str], dict[str, str]] = ({}, {}, {})
         short = ZERO
         if self.margins is not None and self.margins.num_rows:
-            margins, short = self._venue_margins(owned, codes, accounts, client)
+            margins, breaches, venue, short = self._venue_margins(owned, codes, accounts, client)
         findings = _commingling(owned, codes, accounts, [s.designation for s in self.statements], kinds, as_of)
-        return Holdings(equity, margins, findings, requirement, short)
+        return Holdings(requirement, short, findings, deficits, breaches, margins, _schedule(chart, equity, venue))
 
     def _venue_margins(self, owned: pa.Table, codes: list[str], accounts: list[str], client: pa.Array
-                       ) -> tuple[list[VenueMargin], Decimal]:
-        """``checks.venue_margins`` on columns, and what clients are undermargined by
+                       ) -> tuple[Figures, list[VenueMargin], tuple[dict[str, str], ...], Decimal]:
+        """``checks.venue_margins`` on columns; those in breach of their initial or maintenance
+        margin; per sub-account the sums over its venues; what clients are undermargined by
         (``checks.undermargined``)."""
         margins = self.margins
         assert margins is not None
@@ -125,13 +137,23 @@ class Tallied:
         mm = _coalesce(joined["mm_sum"].combine_chunks(), _zeros(n))
         table = pa.table({"statement": joined["statement"], "sub": joined["sub"], "equity": equity, "im": im, "mm": mm})
         table = _in_order(table, codes, accounts)
+        equity, im, mm = (table[name].combine_chunks() for name in ("equity", "im", "mm"))
         subs = list(map(codes.__getitem__, table["sub"].to_pylist()))
         places = list(map(accounts.__getitem__, table["statement"].to_pylist()))
-        values = [_decimal_list(table[name]) for name in ("equity", "im", "mm")]
-        found = list(map(partial(tuple.__new__, VenueMargin), zip(subs, places, *values, strict=True)))
-        short = _subtract(table["mm"].combine_chunks(), table["equity"].combine_chunks())
+        found = Figures(VenueMargin, [subs, places, *map(_plain_texts, (equity, im, mm))], (2, 3, 4))
+        # Only the margins below their initial or maintenance margin become values for the checks.
+        kind = _common(equity, im, mm)
+        breach = pc.or_(pc.less(equity.cast(kind), mm.cast(kind)), pc.less(equity.cast(kind), im.cast(kind)))
+        picked = table.filter(breach)
+        breaches = list(map(partial(tuple.__new__, VenueMargin), zip(
+            map(codes.__getitem__, picked["sub"].to_pylist()), map(accounts.__getitem__, picked["statement"].to_pylist()),
+            *(_decimal_list(picked[name]) for name in ("equity", "im", "mm")), strict=True)))
+        sums = _grouped({"sub": table["sub"], "equity": equity, "im": im, "mm": mm}, None, ["sub"], ["equity", "im", "mm"])
+        named = list(map(codes.__getitem__, sums["sub"].to_pylist()))
+        per_sub = tuple(dict(zip(named, _plain_texts(sums[f"{name}_sum"]), strict=True)) for name in ("equity", "im", "mm"))
+        short = _subtract(mm, equity)
         clients_short = pc.and_(pc.take(client, table["sub"]), pc.greater(short, pa.scalar(Decimal(0), short.type)))
-        return found, _total(short.filter(clients_short))
+        return found, breaches, per_sub, _total(short.filter(clients_short))
 
     def attach_evidence(self, findings: list[Finding]) -> list[Finding]:
         """``checks.attach_evidence`` on columns: each finding with the statement lines (file,
@@ -226,11 +248,80 @@ def _distinct(table: pa.Table) -> pa.Table:
 
 @dataclass(frozen=True)
 class Holdings:
-    equity: dict[str, Decimal]  # per sub-account, every one of the chart's
-    margins: list[VenueMargin]  # per (sub-account, venue), in that order
-    commingling: list[Finding]
     requirement: Decimal  # checks.client_requirement
     undermargined: Decimal  # checks.undermargined
+    commingling: list[Finding]
+    deficits: dict[str, Decimal]  # the clients whose equity is below zero, and their equity
+    breaches: list[VenueMargin]  # the margins below their initial or maintenance margin
+    margins: Figures  # VenueMargin per (sub-account, venue), in that order
+    schedule: Figures  # SubAccountFigures per sub-account of the chart, by code
+
+
+class Figures(Sequence[T]):
+    """Rows of a named tuple kept as columns, its amounts as their exact plain text, and made into
+    the named tuples (Decimals and all) only when read. A run's schedule and venue margins have a
+    row per sub-account: most of them are only ever written out as text (``texts``). Equal to the
+    tuple of the same rows."""
+
+    __slots__ = ("kind", "columns", "money", "_rows")
+
+    def __init__(self, kind: type[T], columns: list[list], money: tuple[int, ...]) -> None:  # type: ignore[type-arg]
+        self.kind, self.columns, self.money = kind, columns, money
+        self._rows: tuple[T, ...] | None = None
+
+    def texts(self, index: int) -> list:  # type: ignore[type-arg]
+        """Column ``index`` as it is kept: an amount column as plain text (``money.plain``)."""
+        return self.columns[index]
+
+    def _all(self) -> tuple[T, ...]:
+        if self._rows is None:
+            columns = [list(map(Decimal, c)) if i in self.money else c for i, c in enumerate(self.columns)]
+            self._rows = tuple(map(partial(tuple.__new__, self.kind), zip(*columns, strict=True)))
+        return self._rows
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._all())
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        return self._all()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (tuple, list, Figures)):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return f"Figures({self.kind.__name__}, {len(self)} rows)"
+
+
+def _schedule(chart: list[SubAccount], equity: dict[str, str], venue: tuple[dict[str, str], ...]) -> Figures:
+    """The sub-account schedule (``reconcile._schedule``) as ``Figures``: every sub-account of the
+    chart by code, its equity, and its equity and margins over its venues, amounts as text."""
+    codes = [s.code for s in chart]
+    return Figures(SubAccountFigures, [codes, [s.name for s in chart], [s.kind for s in chart],
+                                       *([sums.get(code, "0") for code in codes] for sums in (equity, *venue))],
+                   (3, 4, 5, 6))
+
+
+def _plain_texts(column: pa.Array | pa.ChunkedArray) -> list[str]:
+    """A decimal column as exact plain text, as ``money.plain`` writes each value."""
+    text = _stripped(column)
+    found = text.to_pylist()
+    for i in pc.indices_nonzero(pc.match_substring(text, "E")).to_pylist():  # Arrow writes 1E-7; plain does not
+        found[i] = plain(Decimal(found[i]))
+    return found
+
+
+def _stripped(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A decimal column as text without its scale's trailing zeros ("12.3400" is 12.34)."""
+    text = pc.replace_substring_regex(column.cast(pa.string()), r"\.0+$", "")
+    return pc.replace_substring_regex(text, r"(\.[0-9]*[1-9])0+$", r"\1")
 
 
 def _total(column: pa.Array | pa.ChunkedArray) -> Decimal:
@@ -298,9 +389,7 @@ def _decimal_list(column: pa.Array | pa.ChunkedArray) -> list[Decimal]:
     """Exact Decimals, by way of text: Decimal() of text is faster than Arrow's own conversion. The
     trailing zeros of the column's scale go first ("12.3400" is 12.34), so each Decimal writes
     itself out plainly at once (``money.plain``), as the per-line tally's mostly do."""
-    text = pc.replace_substring_regex(column.cast(pa.string()), r"\.0+$", "")
-    text = pc.replace_substring_regex(text, r"(\.[0-9]*[1-9])0+$", r"\1")
-    return list(map(Decimal, text.to_pylist()))
+    return list(map(Decimal, _stripped(column).to_pylist()))
 
 
 def _key(a: pa.Array, b: pa.Array, width: int) -> pa.Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, FloatOperation, Inexact, Rounded, localcontext
 from functools import partial
@@ -14,6 +15,7 @@ import pyarrow as pa
 from segdesk.domain import checks
 from segdesk.domain.checks import (
     SegregationFigures,
+    SubAccountFigures,
     Totals,
     VenueMargin,
     attach_evidence,
@@ -33,7 +35,7 @@ from segdesk.domain.checks import (
     undermargined,
     venue_margins,
 )
-from segdesk.domain.columnar import NotColumnar, Tallied, rows_of, tally_columns
+from segdesk.domain.columnar import Figures, NotColumnar, Tallied, rows_of, tally_columns
 from segdesk.domain.mapping import MappingTable
 from segdesk.domain.model import (
     SEVERITY_ORDER,
@@ -59,30 +61,14 @@ class CurrencyFigures:
     buffer: Decimal
 
 
-class SubAccountFigures(NamedTuple):
-    """One line of the sub-account schedule (a named tuple: a run makes one per sub-account)."""
-
-    code: str
-    name: str
-    kind: str
-    equity: Decimal
-    venue_equity: Decimal  # equity at the venues that carry margin
-    initial_margin: Decimal
-    maintenance_margin: Decimal
-
-    @property
-    def margin_ratio(self) -> Decimal | None:
-        return margin_ratio(self.venue_equity, self.maintenance_margin)
-
-
 @dataclass(frozen=True)
 class Reconciliation:
     inputs: ReconciliationInputs
     used: tuple[Statement, ...]
     segregation: SegregationFigures
     by_currency: tuple[CurrencyFigures, ...]
-    sub_accounts: tuple[SubAccountFigures, ...]
-    margins: tuple[VenueMargin, ...]
+    sub_accounts: Sequence[SubAccountFigures]  # a tuple, or columnar.Figures (made as they are read)
+    margins: Sequence[VenueMargin]  # likewise
     findings: tuple[Finding, ...]
 
 
@@ -140,20 +126,25 @@ def _reconcile(inputs: ReconciliationInputs, prepared: Preparation) -> Reconcili
         totals = tally(used, lines, table, book, kinds)
         owned = checks.owned(totals)
         equity = sub_account_equity(owned, kinds)
-        margins = venue_margins(owned, totals)
+        margins: Sequence[VenueMargin] = venue_margins(owned, totals)
         commingling = find_commingling(owned, totals.designations, kinds, as_of)
         requirement, short = client_requirement(equity, kinds), undermargined(margins, kinds)
+        deficits, breaches = find_client_deficits(equity, kinds, as_of), find_margin_breaches(margins, kinds, as_of)
+        schedule: Sequence[SubAccountFigures] = _schedule(inputs.sub_accounts, equity, _venue_sums(margins))
     else:
         totals = tallied.totals
-        held = tallied.holdings(kinds, as_of)
-        equity, margins, commingling = held.equity, held.margins, held.commingling
+        held = tallied.holdings(inputs.sub_accounts, kinds, as_of)
+        margins, commingling, schedule = held.margins, held.commingling, held.schedule
         requirement, short = held.requirement, held.undermargined
+        # the same checks, given only the sub-accounts in deficit and the margins in breach
+        deficits = find_client_deficits(held.deficits, kinds, as_of)
+        breaches = find_margin_breaches(held.breaches, kinds, as_of)
     figures = segregation(requirement, totals.segregated, short)
     findings = [
         *commingling,
         *find_unmapped_balances(totals.unmapped, as_of),
-        *find_client_deficits(equity, kinds, as_of),
-        *find_margin_breaches(margins, kinds, as_of),
+        *deficits,
+        *breaches,
         *find_segregation_shortfalls(figures, as_of),
         *find_balance_breaks(totals.reported, totals.booked, totals.own_prices, book, inputs.tolerances, kinds, as_of),
         *find_stale_statements(used, as_of),
@@ -169,8 +160,8 @@ def _reconcile(inputs: ReconciliationInputs, prepared: Preparation) -> Reconcili
         used=tuple(used),
         segregation=figures,
         by_currency=tuple(_by_currency(totals)),
-        sub_accounts=tuple(_schedule(inputs.sub_accounts, equity, _venue_sums(margins))),
-        margins=tuple(margins),
+        sub_accounts=schedule if isinstance(schedule, Figures) else tuple(schedule),
+        margins=margins if isinstance(margins, Figures) else tuple(margins),
         findings=tuple(findings),
     )
 

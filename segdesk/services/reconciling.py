@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -22,6 +22,7 @@ import orjson
 
 from segdesk.domain import model as m
 from segdesk.domain.checks import VenueMargin
+from segdesk.domain.columnar import Figures
 from segdesk.domain.money import plain
 from segdesk.domain.problems import InputError
 from segdesk.domain.reconcile import Preparation, Reconciliation, SubAccountFigures, prepare
@@ -340,12 +341,10 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
              "requirement": amount(c.requirement), "excess": amount(c.excess), "buffer": amount(c.buffer)}
             for c in result.by_currency
         ],
-        # The long lists (a row per sub-account, statement and venue) are written with ``plain``
-        # directly: the figures come from exact arithmetic on finite amounts, so are finite.
         "sub_accounts": [
-            {"code": code, "name": name, "kind": kind, "equity": plain(equity), "venue_equity": plain(venue),
-             "initial_margin": plain(im), "maintenance_margin": plain(mm)}
-            for code, name, kind, equity, venue, im, mm in result.sub_accounts
+            {"code": code, "name": name, "kind": kind, "equity": equity, "venue_equity": venue,
+             "initial_margin": im, "maintenance_margin": mm}
+            for code, name, kind, equity, venue, im, mm in _as_text(result.sub_accounts, (3, 4, 5, 6))
         ],
         "statements_used": [
             {"external_account": f"{s.source}:{s.account}", "as_of": days[s.as_of], "lines": s.lines}
@@ -353,11 +352,20 @@ def _results(result: Reconciliation) -> dict:  # type: ignore[type-arg]
         ],
         # Margin per sub-account and venue (external account), for the schedule's venue view.
         "venues": [
-            {"sub_account": sub, "external_account": account, "equity": plain(equity), "initial_margin": plain(im),
-             "maintenance_margin": plain(mm)}
-            for sub, account, equity, im, mm in result.margins
+            {"sub_account": sub, "external_account": account, "equity": equity, "initial_margin": im,
+             "maintenance_margin": mm}
+            for sub, account, equity, im, mm in _as_text(result.margins, (2, 3, 4))
         ],
     }
+
+
+def _as_text(rows: Sequence[tuple], money: tuple[int, ...]) -> Iterable[tuple]:  # type: ignore[type-arg]
+    """Rows with their amounts (the fields at ``money``) as plain text: as they are kept, for rows
+    kept as columns (``columnar.Figures``, a run's 100,000-row lists); else written with ``plain``
+    (the figures come from exact arithmetic on finite amounts, so are finite)."""
+    if isinstance(rows, Figures):
+        return zip(*(rows.texts(i) for i in range(len(rows.columns))), strict=True)
+    return (tuple(plain(v) if i in money else v for i, v in enumerate(row)) for row in rows)
 
 
 def _view(session, run: Run, reused: bool = False, findings: list[FindingView] | None = None,  # type: ignore[no-untyped-def]

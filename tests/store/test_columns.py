@@ -39,6 +39,8 @@ def test_the_demo_reconciles_the_same_on_columns_as_on_rows(db, db_path, tmp_pat
     on_rows = reconcile(open_database(str(copy)), NEXT_DAY, user="demo")
     assert not on_columns.reused and not on_rows.reused
     assert _comparable(on_columns) == _comparable(on_rows)
+    assert on_columns.results == on_rows.results  # every figure as written, the venues' margins too
+    assert on_columns.results["venues"]
     # the demo's handful, and every statement now a day old; evidence rows and all
     assert len(on_columns.findings) == 17
     assert all(f.evidence for f in on_columns.findings if f.kind != "segregation_shortfall")
