@@ -148,9 +148,14 @@ class Tallied:
         breaches = list(map(partial(tuple.__new__, VenueMargin), zip(
             map(codes.__getitem__, picked["sub"].to_pylist()), map(accounts.__getitem__, picked["statement"].to_pylist()),
             *(_decimal_list(picked[name]) for name in ("equity", "im", "mm")), strict=True)))
-        sums = _grouped({"sub": table["sub"], "equity": equity, "im": im, "mm": mm}, None, ["sub"], ["equity", "im", "mm"])
-        named = list(map(codes.__getitem__, sums["sub"].to_pylist()))
-        per_sub = tuple(dict(zip(named, _plain_texts(sums[f"{name}_sum"]), strict=True)) for name in ("equity", "im", "mm"))
+        if pc.count_distinct(table["sub"]).as_py() == table.num_rows:  # one venue each: its own figures
+            per_sub = tuple(dict(zip(subs, texts, strict=True)) for texts in found.columns[2:])
+        else:
+            sums = _grouped({"sub": table["sub"], "equity": equity, "im": im, "mm": mm}, None, ["sub"],
+                            ["equity", "im", "mm"])
+            named = list(map(codes.__getitem__, sums["sub"].to_pylist()))
+            per_sub = tuple(dict(zip(named, _plain_texts(sums[f"{name}_sum"]), strict=True))
+                            for name in ("equity", "im", "mm"))
         short = _subtract(mm, equity)
         clients_short = pc.and_(pc.take(client, table["sub"]), pc.greater(short, pa.scalar(Decimal(0), short.type)))
         return found, breaches, per_sub, _total(short.filter(clients_short))
