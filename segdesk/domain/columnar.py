@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from itertools import repeat
 from typing import TypeVar
 
 import pyarrow as pa
@@ -310,7 +311,7 @@ def _schedule(chart: list[SubAccount], equity: dict[str, str], venue: tuple[dict
     chart by code, its equity, and its equity and margins over its venues, amounts as text."""
     codes = [s.code for s in chart]
     return Figures(SubAccountFigures, [codes, [s.name for s in chart], [s.kind for s in chart],
-                                       *([sums.get(code, "0") for code in codes] for sums in (equity, *venue))],
+                                       *(list(map(sums.get, codes, repeat("0"))) for sums in (equity, *venue))],
                    (3, 4, 5, 6))
 
 

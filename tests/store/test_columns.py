@@ -34,6 +34,7 @@ def test_the_demo_reconciles_the_same_on_columns_as_on_rows(db, db_path, tmp_pat
     copy = tmp_path / "rows.sqlite3"
     db.dispose()
     shutil.copyfile(db_path, copy)
+    monkeypatch.setenv("SEGDESK_COLUMNS", "require")  # columns even for a fund this small
     on_columns = reconcile(open_database(str(db_path)), NEXT_DAY, user="demo")
     monkeypatch.setenv("SEGDESK_COLUMNS", "off")
     on_rows = reconcile(open_database(str(copy)), NEXT_DAY, user="demo")
@@ -129,3 +130,15 @@ def test_evidence_is_stored_as_runs_of_rows_and_the_older_one_object_per_line_fo
                 "id": f.id, "e": json.dumps([{"file": e.file, "sheet": e.sheet, "row": e.row} for e in f.evidence])})
     again = current_run(db, DAY)
     assert again is not None and again.findings == view.findings
+
+
+def test_a_small_fund_reads_its_rows_without_starting_a_worker(db, monkeypatch):
+    from segdesk.services import reconciling
+
+    load_demo(db)
+
+    def no_worker(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a worker process was started for a few lines")
+
+    monkeypatch.setattr(reconciling, "LineRead", no_worker)
+    assert not reconcile(db, NEXT_DAY, user="demo").reused
