@@ -368,26 +368,34 @@ def find_commingling(
             client_side[account] = client_side.get(account, ZERO) + amount
         elif kind == PROPRIETARY:
             prop_side[account] = prop_side.get(account, ZERO) + amount
-        if kind == CLIENT and designation == PROPRIETARY:
-            findings.append(Finding(
-                kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, sub_account=sub,
-                external_account=account,
-                message=f"client money of {sub} ({fmt(amount)}) sits in the proprietary account {account}",
-            ))
-        elif kind == PROPRIETARY and designation in SEGREGATED_DESIGNATIONS:
-            findings.append(Finding(
-                kind="commingling", severity=HIGH, as_of=as_of, amount=amount, sub_account=sub,
-                external_account=account,
-                message=f"the firm's own money of {sub} ({fmt(amount)}) sits in the client account {account} ({designation})",
-            ))
+        if (kind == CLIENT and designation == PROPRIETARY) or (kind == PROPRIETARY and designation in SEGREGATED_DESIGNATIONS):
+            findings.append(misplaced_money(sub, kind, account, designation, amount, as_of))
     for account in sorted(client_side.keys() & prop_side.keys()):
-        amount = min(abs(client_side[account]), abs(prop_side[account]))
-        findings.append(Finding(
-            kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, external_account=account,
-            message=(f"{account} holds both client money ({fmt(client_side[account])}) and proprietary money "
-                     f"({fmt(prop_side[account])}) on {as_of}"),
-        ))
+        findings.append(both_kinds_of_money(account, client_side[account], prop_side[account], as_of))
     return findings
+
+
+def misplaced_money(sub: str, kind: str, account: str, designation: str | None, amount: Decimal,
+                    as_of: dt.date) -> Finding:
+    """Commingling, rules 1 and 2: a client's money in a proprietary account, or the firm's own
+    money in a client account."""
+    if kind == CLIENT:
+        return Finding(
+            kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, sub_account=sub, external_account=account,
+            message=f"client money of {sub} ({fmt(amount)}) sits in the proprietary account {account}",
+        )
+    return Finding(
+        kind="commingling", severity=HIGH, as_of=as_of, amount=amount, sub_account=sub, external_account=account,
+        message=f"the firm's own money of {sub} ({fmt(amount)}) sits in the client account {account} ({designation})",
+    )
+
+
+def both_kinds_of_money(account: str, client: Decimal, firm: Decimal, as_of: dt.date) -> Finding:
+    """Commingling, rule 3: one account holding client and proprietary money."""
+    return Finding(
+        kind="commingling", severity=CRITICAL, as_of=as_of, amount=min(abs(client), abs(firm)), external_account=account,
+        message=f"{account} holds both client money ({fmt(client)}) and proprietary money ({fmt(firm)}) on {as_of}",
+    )
 
 
 # --- clients and margin ------------------------------------------------------------------------

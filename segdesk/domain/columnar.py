@@ -1,10 +1,14 @@
-"""``checks.tally`` on columns: the same sums, made by Apache Arrow instead of a Python loop.
+"""The reconciliation's per-line work on columns: the same sums and checks, made by Apache Arrow.
 
 A million statement lines cost a Python loop several seconds (a Decimal, a few look-ups and a
 dozen additions per line); Arrow does the same exact decimal arithmetic over whole columns in
-compiled code. The result is the very ``Totals`` the per-line tally makes, so every check, every
-finding and every figure downstream is shared; ``checks.tally`` stays the reference this path is
-tested against (tests/unit run every reconciliation through both).
+compiled code. ``tally_columns`` makes the ``Totals`` the small checks read (segregated money per
+asset, what nobody owns, what cannot be valued, the ledger's quantities), and keeps each
+sub-account's money per account as columns, from which ``Tallied.holdings`` works out what
+``checks.owned`` and the checks after it do (the requirement, margin per venue, commingling, the
+schedule) and ``Tallied.attach_evidence`` finds each finding's lines. The per-line path
+(``checks.tally`` and the rest of ``checks``) stays the reference this one is tested against:
+tests/unit reconcile every fund both ways and require the same figures, findings and evidence.
 
 Exactness is kept the way Arrow allows it, and anything it cannot promise is refused
 (``NotColumnar``), never approximated; the caller then runs the per-line tally:
@@ -32,14 +36,20 @@ import pyarrow as pa
 import pyarrow.acero  # noqa: F401 - Table.group_by's engine, imported with SegDesk rather than mid-reconcile
 import pyarrow.compute as pc
 
-from segdesk.domain.checks import SubAccountFigures, Totals, Unmapped, VenueMargin, claim_of, fmt
+from segdesk.domain.checks import (
+    SubAccountFigures,
+    Totals,
+    Unmapped,
+    VenueMargin,
+    both_kinds_of_money,
+    claim_of,
+    misplaced_money,
+)
 from segdesk.domain.mapping import MappingTable
 from segdesk.domain.money import plain
 from segdesk.domain.model import (
     BUFFER,
     CLIENT,
-    CRITICAL,
-    HIGH,
     LEDGER,
     PROPRIETARY,
     SEGREGATED_DESIGNATIONS,
@@ -358,36 +368,18 @@ def _commingling(owned: pa.Table, codes: list[str], accounts: list[str], designa
     in_segregated = pc.take(pa.array([d in SEGREGATED_DESIGNATIONS for d in designations], pa.bool_()),
                             owned["statement"])
     breaking = owned.filter(pc.or_(pc.and_(client, in_proprietary), pc.and_(firm, in_segregated)))
-    findings: list[Finding] = []
-    for index, sub, amount in zip(breaking["statement"].to_pylist(), breaking["sub"].to_pylist(),
-                                  _decimal_list(breaking["worth_sum"]), strict=True):
-        code, account, designation = codes[sub], accounts[index], designations[index]
-        if kind[sub] == CLIENT:
-            findings.append(Finding(
-                kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, sub_account=code,
-                external_account=account,
-                message=f"client money of {code} ({fmt(amount)}) sits in the proprietary account {account}",
-            ))
-        else:
-            findings.append(Finding(
-                kind="commingling", severity=HIGH, as_of=as_of, amount=amount, sub_account=code,
-                external_account=account,
-                message=f"the firm's own money of {code} ({fmt(amount)}) sits in the client account {account} "
-                        f"({designation})",
-            ))
+    findings = [
+        misplaced_money(codes[sub], kind[sub], accounts[index], designations[index], amount, as_of)  # type: ignore[arg-type]
+        for index, sub, amount in zip(breaking["statement"].to_pylist(), breaking["sub"].to_pylist(),
+                                      _decimal_list(breaking["worth_sum"]), strict=True)
+    ]
     columns = {"statement": owned["statement"], "worth": owned["worth_sum"]}
     client_side = _sums(columns, client, ["statement"], ["worth"])
     firm_side = _sums(columns, firm, ["statement"], ["worth"])
     clients = dict(zip(client_side["statement"], client_side["worth"], strict=True))
     firms = dict(zip(firm_side["statement"], firm_side["worth"], strict=True))
-    for index in sorted(clients.keys() & firms.keys(), key=accounts.__getitem__):
-        account = accounts[index]
-        amount = min(abs(clients[index]), abs(firms[index]))
-        findings.append(Finding(
-            kind="commingling", severity=CRITICAL, as_of=as_of, amount=amount, external_account=account,
-            message=(f"{account} holds both client money ({fmt(clients[index])}) and proprietary money "
-                     f"({fmt(firms[index])}) on {as_of}"),
-        ))
+    findings.extend(both_kinds_of_money(accounts[index], clients[index], firms[index], as_of)
+                    for index in sorted(clients.keys() & firms.keys(), key=accounts.__getitem__))
     return findings
 
 
