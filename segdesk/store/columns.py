@@ -35,8 +35,8 @@ LINES_SQL = """
 SELECT sl.statement_id AS part, sl.reference, sl.asset, sl.sheet, sl.price, sl.quantity, sl.value, sl.equity,
        sl.initial_margin, sl.maintenance_margin, sl.row
 FROM statement_lines sl JOIN statements st ON st.id = sl.statement_id
-WHERE st.as_of <= ? AND st.superseded_by_id IS NULL
-"""
+WHERE st.as_of <= '{day}' AND st.superseded_by_id IS NULL
+"""  # {day}: an ISO date made by the date type itself, so nothing but digits and dashes
 
 
 # SEGDESK_COLUMNS: "auto" (the default: columns where they can be read, else rows), "off" (always
@@ -173,21 +173,33 @@ def run_line_reader() -> None:
 
 
 def _read(path: Path, as_of: dt.date) -> tuple[pa.Table, int]:
-    """The day's lines, and how many lines the file holds, seen in one snapshot."""
+    """The day's lines, and how many lines the file holds, seen in one snapshot. (Through the
+    driver manager's own API: its DB-API module imports pandas and Arrow's datasets when they are
+    installed, a third of a second of the worker's start for nothing.)"""
     try:
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
+        import adbc_driver_manager as adbc
+        import adbc_driver_sqlite
     except Exception as e:  # noqa: BLE001 - a build without a working driver: the rows path still works
         raise ColumnsUnavailable(f"no ADBC SQLite driver: {e}") from e
     uri = f"{path.resolve().as_uri()}?mode=ro"
     try:
-        with adbc_sqlite.connect(uri) as connection, connection.cursor() as cursor:
-            # One transaction (the driver's default): the count and the lines are one snapshot.
-            cursor.execute("SELECT count(*) FROM statement_lines")
-            seen = cursor.fetchone()[0]
+        with adbc_driver_sqlite.connect(uri) as database, adbc.AdbcConnection(database) as connection:
+            connection.set_autocommit(False)  # one transaction: the count and the lines are one snapshot
+            seen = _query(adbc, connection, "SELECT count(*) FROM statement_lines").column(0)[0].as_py()
             # The driver decides each column's type from its first batch: one batch for all the
             # lines, so a column empty at the start and text later is still read as text.
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(seen, 1) + 1)})
-            cursor.execute(LINES_SQL, (as_of.isoformat(),))
-            return cursor.fetch_arrow_table(), seen
+            lines = _query(adbc, connection, LINES_SQL.format(day=dt.date.fromordinal(as_of.toordinal()).isoformat()),
+                           {"adbc.sqlite.query.batch_rows": str(max(seen, 1) + 1)})
+            connection.rollback()
+            return lines, seen
     except Exception as e:  # noqa: BLE001 - any driver failure means: use the rows path
         raise ColumnsUnavailable(f"reading the lines through ADBC failed: {e}") from e
+
+
+def _query(adbc, connection, sql: str, options: dict[str, str] | None = None) -> pa.Table:  # type: ignore[no-untyped-def]
+    with adbc.AdbcStatement(connection) as statement:
+        if options:
+            statement.set_options(**options)
+        statement.set_sql_query(sql)
+        stream, _ = statement.execute_query()
+        return pa.RecordBatchReader._import_from_c(stream.address).read_all()
