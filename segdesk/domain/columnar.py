@@ -234,9 +234,8 @@ class Tallied:
             rows = picked["row"].to_pylist()
             # Runs of one claim, file and sheet: a finding's evidence is its runs (EvidenceRows).
             width = len(sheet_names) * max(len(names), 1)
-            run_key = pc.add(pc.add(pc.multiply(picked["key"], width),
-                                    pc.multiply(picked["file"].cast(pa.int64()), len(sheet_names))),
-                             picked["sheet"].cast(pa.int64()))
+            run_key = _key(_key(picked["key"], picked["file"].cast(pa.int64()), max(len(names), 1)),
+                           picked["sheet"].cast(pa.int64()), len(sheet_names))
             runs = pc.run_end_encode(run_key.combine_chunks())
             claimed: dict[tuple, list[tuple[str, str | None, list[int]]]] = {}  # type: ignore[type-arg]
             start = 0
@@ -343,7 +342,7 @@ def _stripped(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _total(column: pa.Array | pa.ChunkedArray) -> Decimal:
     """The exact sum of a column (bounded first: see ``_summable``)."""
     column = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column], column.type)
-    total = pc.sum(_summable(column), min_count=0).as_py()
+    total = pc.sum(_summable(column)[0], min_count=0).as_py()
     return ZERO if total is None else Decimal(plain(total))
 
 
@@ -391,7 +390,11 @@ def _decimal_list(column: pa.Array | pa.ChunkedArray) -> list[Decimal]:
 
 
 def _key(a: pa.Array, b: pa.Array, width: int) -> pa.Array:
-    return pc.add(pc.multiply(a, width), b)
+    """a x width + b, refused rather than wrapped around past 64 bits."""
+    try:
+        return pc.add_checked(pc.multiply_checked(a, width), b)
+    except pa.ArrowInvalid as e:
+        raise NotColumnar(f"too many keys to number: {e}") from e
 
 
 def _pair(a: int | None, b: int | None, width: int, shift: int = 0) -> int | None:
@@ -682,9 +685,23 @@ def _grouped(columns: dict[str, pa.Array], where: pa.Array | None, keys: list[st
     picked = pa.table({name: columns[name] for name in keys + values})
     if where is not None:
         picked = picked.filter(where)
+    digits = {}
     for name in values:
-        picked = picked.set_column(picked.column_names.index(name), name, _summable(picked[name]))
-    return picked.group_by(keys, use_threads=False).aggregate([(name, "sum") for name in values])
+        column, digits[name] = _summable(picked[name])
+        picked = picked.set_column(picked.column_names.index(name), name, column)
+    grouped = picked.group_by(keys, use_threads=False).aggregate([(name, "sum") for name in values])
+    # Arrow types a sum as 38 or 76 digits whatever it holds; narrowed to what the bound allows, a
+    # sum can still be added to or subtracted from (exactly, with a digit to spare) afterwards.
+    for name in values:
+        column = grouped[f"{name}_sum"]
+        kind = _decimal(digits[name], column.type.scale)
+        if kind != column.type:
+            try:
+                column = column.cast(kind)  # safe: refuses to drop a digit
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise NotColumnar(f"a sum did not fit its bound: {e}") from e
+            grouped = grouped.set_column(grouped.column_names.index(f"{name}_sum"), f"{name}_sum", column)
+    return grouped
 
 
 def _sums(columns: dict[str, pa.Array], where: pa.Array | None, keys: list[str],
@@ -697,20 +714,21 @@ def _sums(columns: dict[str, pa.Array], where: pa.Array | None, keys: list[str],
     return out
 
 
-def _summable(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """The column in a type whose sum cannot overflow: Arrow's sums wrap around without a word, so
-    rows x the largest absolute value must stay below the sum type's digits (38 for 128 bits, then
-    76), or the sum is refused."""
+def _summable(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, int]:
+    """The column in a type whose sum cannot overflow, and how many digits any sum of it can need:
+    Arrow's sums wrap around without a word, so rows x the largest absolute value must stay below
+    the sum type's digits (38 for 128 bits, then 76), or the sum is refused."""
     rows = len(column)
+    scale = column.type.scale
     if rows == 0:
-        return column
+        return column, max(column.type.precision, 1)
     extremes = pc.min_max(column).as_py()
     largest = max(abs(extremes["min"] or ZERO), abs(extremes["max"] or ZERO)) * rows
-    scale = column.type.scale
+    needed = max(len(str(int(largest))), 1) + scale  # the whole digits of the bound, and the places
     if largest < Decimal(10) ** (38 - scale) and pa.types.is_decimal128(column.type):
-        return column
+        return column, min(needed, 38)
     if largest < Decimal(10) ** (MAX_DIGITS - scale):
-        return column.cast(pa.decimal256(column.type.precision, scale))
+        return column.cast(pa.decimal256(column.type.precision, scale)), min(needed, MAX_DIGITS)
     raise NotColumnar("a sum could exceed 76 digits")
 
 

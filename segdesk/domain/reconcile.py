@@ -39,6 +39,7 @@ from segdesk.domain.columnar import Figures, NotColumnar, Tallied, rows_of, tall
 from segdesk.domain.mapping import MappingTable
 from segdesk.domain.model import (
     SEVERITY_ORDER,
+    LineRow,
     ZERO,
     Finding,
     ReconciliationInputs,
@@ -112,16 +113,20 @@ def reconcile(inputs: ReconciliationInputs, prepared: Preparation | None = None)
 
 
 def _reconcile(inputs: ReconciliationInputs, prepared: Preparation) -> Reconciliation:
+    lines = inputs.lines
+    if isinstance(lines, pa.Table):  # columns (SQLite's lines, read by Arrow): worked on as columns
+        try:
+            return _reconcile_lines(inputs, prepared, lines)
+        except NotColumnar:  # exactness could not be promised somewhere: line by line does it all
+            lines = rows_of(lines)
+    return _reconcile_lines(inputs, prepared, lines)
+
+
+def _reconcile_lines(inputs: ReconciliationInputs, prepared: Preparation,
+                     lines: Sequence[LineRow] | pa.Table) -> Reconciliation:
     as_of = inputs.as_of
     used, book, kinds, table = prepared.used, prepared.book, prepared.kinds, prepared.table
-    lines = inputs.lines
-    if isinstance(lines, pa.Table):  # columns (SQLite's lines, read by Arrow): summed on columns
-        try:
-            tallied: Tallied | None = tally_columns(used, lines, table, book, kinds)
-        except NotColumnar:  # exactness could not be promised there: the per-line tally does it
-            tallied, lines = None, rows_of(lines)
-    else:
-        tallied = None
+    tallied: Tallied | None = tally_columns(used, lines, table, book, kinds) if isinstance(lines, pa.Table) else None
     if tallied is None:
         totals = tally(used, lines, table, book, kinds)
         owned = checks.owned(totals)

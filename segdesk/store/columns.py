@@ -147,6 +147,8 @@ class LineRead:
         """Stop the worker if it is still reading: its answer is not wanted."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
+        if self._thread is None or not self._thread.is_alive():
+            self._stderr.close()  # else the thread, ending now the worker is gone, has no more use for it
 
 
 def live_line_table(path: Path, as_of: dt.date, stored: int) -> pa.Table:

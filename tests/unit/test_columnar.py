@@ -85,8 +85,8 @@ def test_a_sum_past_38_digits_moves_to_256_bits_instead_of_wrapping():
     column = pa.chunked_array([pa.array([Decimal("9" * 37)] * 20, pa.decimal128(38, 0))])
     with localcontext() as ctx:
         ctx.prec = 120
-        widened = _summable(column)
-    assert widened.type == pa.decimal256(38, 0)
+        widened, digits = _summable(column)
+    assert widened.type == pa.decimal256(38, 0) and digits == 39
     assert pa.compute.sum(widened).as_py() == Decimal("199999999999999999999999999999999999980")  # 39 digits
 
 
@@ -144,3 +144,37 @@ def test_a_client_at_two_venues_shows_their_margins_added_up_on_both_paths():
     alpha = next(s for s in result.sub_accounts if s.code == "C-ALPHA")
     assert (alpha.venue_equity, alpha.initial_margin, alpha.maintenance_margin) == (200, 90, 45)  # BTC at 50,000
     assert len([m for m in result.margins if m.sub_account == "C-ALPHA"]) == 2
+
+
+def test_eighteen_place_crypto_at_a_venue_with_margins_is_worked_on_columns():
+    # A 42-digit product goes to 256 bits; its sums are narrowed back to what they can hold, so the
+    # venue's equity and margins are still added up exactly on columns (found by review: refused before).
+    prices = (PricePoint("BTC", D, Decimal("65000.12345678901234567")),)
+    result = run(
+        line("Venue", "alpha-sub", "BTC", "1.123456789012345678", equity="1.123456789012345678",
+             initial_margin="0.5", maintenance_margin="0.25"),
+        line("Venue", "alpha-sub", "BTC", "99999999999999999999.999999999999999999", row=2,
+             initial_margin="0.000000000000000001"),
+        prices=prices,
+    )
+    alpha = next(s for s in result.sub_accounts if s.code == "C-ALPHA")
+    with localcontext() as ctx:
+        ctx.prec = 120
+        price = Decimal("65000.12345678901234567")
+        held = (Decimal("1.123456789012345678") + Decimal("99999999999999999999.999999999999999999")) * price
+    assert alpha.equity == held and alpha.venue_equity == held
+
+
+def test_whatever_the_columns_refuse_after_the_tally_is_reconciled_line_by_line(monkeypatch):
+    from segdesk.domain import columnar
+
+    inputs = _inputs(line("Bank", "OMNI", "USD", "-5", ref="ALPHA"), line("Venue", "alpha-sub", "USD", "10",
+                                                                            equity="10", maintenance_margin="20"))
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise NotColumnar("refused for the test")
+
+    monkeypatch.setattr(columnar.Tallied, "holdings", refused)
+    by_line, by_column = reconcile(inputs), reconcile(as_columns(inputs))
+    assert by_column.findings == by_line.findings and by_column.sub_accounts == by_line.sub_accounts
+    assert "margin_shortfall" in {f.kind for f in by_column.findings}
