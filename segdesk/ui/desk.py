@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
+from shiboken6 import isValid
 
 from segdesk.domain.problems import InputError
 from segdesk.domain.progress import Progress
@@ -63,6 +64,8 @@ class Desk(QObject):
         return job
 
     def _settled(self, what: str) -> None:
+        if not isValid(self):  # the window closed before the job settled: nobody is left to tell
+            return
         self._jobs -= 1
         self._doing.remove(what)
         self.activity.emit(self._doing[-1] if self._doing else "")
