@@ -167,7 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_sheet_worker()
         return EXIT_OK
-    if argv == ["--segdesk-line-reader"]:  # ... or to read a day's statement lines as columns
+    from segdesk.store.columns import FROZEN_WORKER_ARG as LINE_READER_ARG
+
+    if argv == [LINE_READER_ARG]:  # ... or to read a day's statement lines as columns
         from segdesk.store.columns import run_line_reader
 
         run_line_reader()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -45,7 +44,7 @@ from segdesk.domain.checks import (
     claim_of,
     misplaced_money,
 )
-from segdesk.domain.mapping import MappingTable
+from segdesk.domain.mapping import Resolved
 from segdesk.domain.money import plain
 from segdesk.domain.model import (
     BUFFER,
@@ -56,6 +55,7 @@ from segdesk.domain.model import (
     ZERO,
     EvidenceRows,
     Finding,
+    MadeWhenRead,
     LineRow,
     Statement,
     SubAccount,
@@ -272,44 +272,27 @@ class Holdings:
     schedule: Figures  # SubAccountFigures per sub-account of the chart, by code
 
 
-class Figures(Sequence[T]):
+class Figures(MadeWhenRead[T]):
     """Rows of a named tuple kept as columns, its amounts as their exact plain text, and made into
     the named tuples (Decimals and all) only when read. A run's schedule and venue margins have a
-    row per sub-account: most of them are only ever written out as text (``texts``). Equal to the
-    tuple of the same rows."""
+    row per sub-account: most of them are only ever written out as text (``texts``)."""
 
-    __slots__ = ("kind", "columns", "money", "_rows")
+    __slots__ = ("kind", "columns", "money")
 
     def __init__(self, kind: type[T], columns: list[list], money: tuple[int, ...]) -> None:  # type: ignore[type-arg]
+        super().__init__()
         self.kind, self.columns, self.money = kind, columns, money
-        self._rows: tuple[T, ...] | None = None
 
     def texts(self, index: int) -> list:  # type: ignore[type-arg]
         """Column ``index`` as it is kept: an amount column as plain text (``money.plain``)."""
         return self.columns[index]
 
-    def _all(self) -> tuple[T, ...]:
-        if self._rows is None:
-            columns = [list(map(Decimal, c)) if i in self.money else c for i, c in enumerate(self.columns)]
-            self._rows = tuple(map(partial(tuple.__new__, self.kind), zip(*columns, strict=True)))
-        return self._rows
+    def _make(self) -> tuple[T, ...]:
+        columns = [list(map(Decimal, c)) if i in self.money else c for i, c in enumerate(self.columns)]
+        return tuple(map(partial(tuple.__new__, self.kind), zip(*columns, strict=True)))
 
     def __len__(self) -> int:
         return len(self.columns[0]) if self.columns else 0
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self._all())
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
-        return self._all()[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (tuple, list, Figures)):
-            return self._all() == tuple(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self._all())
 
     def __repr__(self) -> str:
         return f"Figures({self.kind.__name__}, {len(self)} rows)"
@@ -401,11 +384,12 @@ def _pair(a: int | None, b: int | None, width: int, shift: int = 0) -> int | Non
     return None if a is None or b is None else (a + shift) * width + b
 
 
-def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTable, book: PriceBook,
+def tally_columns(statements: list[Statement], lines: pa.Table, rules: Resolved, book: PriceBook,
                   kinds: dict[str, str]) -> Tallied:
     """``checks.tally`` over a table of lines with the columns of ``model.LineRow`` (part,
     reference, asset, sheet, price, quantity, value, equity, initial_margin, maintenance_margin,
-    row), amounts as exact text. Raises ``NotColumnar`` where exactness cannot be promised."""
+    row), amounts as exact text. ``rules``: the mappings resolved for ``statements``
+    (``MappingTable.resolved``). Raises ``NotColumnar`` where exactness cannot be promised."""
     totals = Totals()
     parts, index_of = [], []
     for index, s in enumerate(statements):
@@ -430,7 +414,7 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
     n = lines.num_rows
 
     # --- who owns each line: the mappings resolved once per statement, then looked up per line --
-    sub_codes, sub_of = _owners(statements, statement_of, lines["reference"], table)
+    sub_codes, sub_of = _owners(statement_of, lines["reference"], rules)
     mapped = pc.not_equal(sub_of, -1)
     sub_kinds = [kinds.get(code) for code in sub_codes] + [None]
     safe_sub = pc.if_else(mapped, sub_of, len(sub_codes))
@@ -524,14 +508,13 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
                            "worth": worth.cast(pa.string())}).filter(nobody)
         for index, asset, reference, amount in zip(*(picked[c].to_pylist() for c in picked.column_names),
                                                     strict=True):
-            s = statements[index]
-            key = (s.external_account, asset_names[asset])
+            key = (accounts[index], asset_names[asset])
             found = totals.unmapped.get(key)
             if found is None:
                 found = totals.unmapped[key] = Unmapped()
             if reference:
                 found.references.add(reference)
-            if s.source_kind == LEDGER:
+            if statements[index].source_kind == LEDGER:
                 found.ledger = True
             else:
                 found.amount += Decimal(amount)
@@ -541,17 +524,16 @@ def tally_columns(statements: list[Statement], lines: pa.Table, table: MappingTa
                    owned, margins)
 
 
-def _owners(statements: list[Statement], statement_of: pa.Array, references: pa.ChunkedArray,
-            table: MappingTable) -> tuple[list[str], pa.Array]:
+def _owners(statement_of: pa.Array, references: pa.ChunkedArray, rules: Resolved) -> tuple[list[str], pa.Array]:
     """Each line's sub-account (an index into the codes returned, -1 for none), as
     ``MappingTable.sub_account_of`` decides it, with the rules resolved once for all statements."""
     encoded = pc.dictionary_encode(references).combine_chunks()
     names = encoded.dictionary
     width = len(names) + 1
     # Each (statement, reference) as one integer: the statement's index, and 0 for no reference.
-    line_keys = pc.add(pc.multiply(statement_of.cast(pa.int64()), width),
-                       pc.add(pc.fill_null(encoded.indices.cast(pa.int64()), -1), 1))
-    blanks, named = table.resolved([(s.source, s.account, s.as_of) for s in statements])
+    line_keys = _key(statement_of.cast(pa.int64()), pc.add(pc.fill_null(encoded.indices.cast(pa.int64()), -1), 1),
+                     width)
+    blanks, named = rules
     codes: dict[str, int] = {}
     blank_of = [-1 if sub is None else codes.setdefault(sub, len(codes)) for sub in blanks]
     rule_index = [index for index, _ in named]
@@ -559,8 +541,8 @@ def _owners(statements: list[Statement], statement_of: pa.Array, references: pa.
     rule_sub = [codes.setdefault(sub, len(codes)) for sub in named.values()]
     present = pc.index_in(pa.array(rule_reference, pa.string()), value_set=names.cast(pa.string()))
     keep = pc.is_valid(present)  # rules for references no line carries play no part
-    rule_keys = pc.add(pc.multiply(pa.array(rule_index, pa.int64()).filter(keep), width),
-                       pc.add(present.filter(keep).cast(pa.int64()), 1))
+    rule_keys = _key(pa.array(rule_index, pa.int64()).filter(keep), pc.add(present.filter(keep).cast(pa.int64()), 1),
+                     width)
     by_rule = pc.take(pa.array(rule_sub, pa.int32()).filter(keep), pc.index_in(line_keys, value_set=rule_keys))
     sub_of = pc.coalesce(by_rule, pc.take(pa.array(blank_of, pa.int32()), statement_of))
     return list(codes), sub_of

@@ -8,6 +8,11 @@ from collections import defaultdict
 from segdesk.domain.model import MappingRule
 
 
+# Per statement (by its place): the sub-account of a blank reference; per (place, reference): that
+# of each reference a valid rule names (``MappingTable.resolved``).
+Resolved = tuple[list[str | None], dict[tuple[int, str], str]]
+
+
 class MappingTable:
     """Rules indexed by (source, account, reference): an omnibus account can carry thousands of
     client references, and each must find its own without scanning the others."""
@@ -15,11 +20,11 @@ class MappingTable:
     def __init__(self, rules: tuple[MappingRule, ...] | list[MappingRule]) -> None:
         self._all = rules
         self._by_key: dict[tuple[str, str, str | None], list[MappingRule]] | None = None
-        self._resolved: dict[tuple, tuple[list[str | None], dict[tuple[int, str], str]]] = {}  # type: ignore[type-arg]
 
     @property
     def _rules(self) -> dict[tuple[str, str, str | None], list[MappingRule]]:
-        # Made at its first use: a reconciliation on columns resolves the rules in one pass instead.
+        # Made at its first use: a reconciliation on columns resolves the rules in one pass instead
+        # (``resolved``), and needs no index by reference.
         if self._by_key is None:
             self._by_key = defaultdict(list)
             for rule in self._all:
@@ -41,19 +46,11 @@ class MappingTable:
                 return found
         return self._valid(source, account, None, day)
 
-    def resolved(self, accounts: list[tuple[str, str, dt.date]]) -> tuple[list[str | None], dict[tuple[int, str], str]]:
+    def resolved(self, accounts: list[tuple[str, str, dt.date]]) -> Resolved:
         """What ``sub_account_of`` answers for every line of each (source, account, statement date),
         worked out in one pass over the rules: per account (by its place in ``accounts``) the
         sub-account of a blank reference, and per (place, reference) that of each reference a valid
-        rule names. The first valid rule wins, as in ``sub_account_of``; each account once.
-        Worked out once per list of accounts (``reconcile.prepare`` asks first)."""
-        key = tuple(accounts)
-        if key in self._resolved:
-            return self._resolved[key]
-        self._resolved[key] = found = self._resolve(accounts)
-        return found
-
-    def _resolve(self, accounts: list[tuple[str, str, dt.date]]) -> tuple[list[str | None], dict[tuple[int, str], str]]:
+        rule names. The first valid rule wins, as in ``sub_account_of``; each account once."""
         place = {(source, account): i for i, (source, account, _) in enumerate(accounts)}
         blank: list[str | None] = [None] * len(accounts)
         named: dict[tuple[int, str], str] = {}

@@ -8,7 +8,9 @@ from collections.abc import Hashable, Iterator, Sequence
 from functools import partial
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 CLIENT, PROPRIETARY, BUFFER = "client", "proprietary", "buffer"
 CLIENT_SEGREGATED, OMNIBUS_CLIENT = "client_segregated", "omnibus_client"
@@ -38,47 +40,71 @@ class Evidence(NamedTuple):
 _evidence = partial(tuple.__new__, Evidence)  # Evidence((file, sheet, row)) without a Python-level call
 
 
-class EvidenceRows(Sequence[Evidence]):
-    """A finding's evidence as runs of rows of one file and sheet, made into ``Evidence`` values
-    only as they are read. One finding can name hundreds of thousands of lines (all client and
-    proprietary money in one account); most of them are written to the database as these runs
-    and never looked at one by one. Equal to the tuple of the same ``Evidence`` values."""
+class MadeWhenRead(Sequence[T]):
+    """A sequence whose values are made only when something reads them, once, and which is equal
+    to the tuple of the same values. A reconciliation's long lists (a finding's evidence, a row
+    per sub-account) are mostly written out as they are kept and never looked at one by one."""
 
-    __slots__ = ("runs", "_size", "_all")
+    __slots__ = ("_all",)
 
-    def __init__(self, runs: list[tuple[str, str | None, list[int]]]) -> None:
-        self.runs = runs  # (file, sheet, rows), in the evidence's order
-        self._size = sum(len(rows) for _, _, rows in runs)
-        self._all: tuple[Evidence, ...] | None = None
+    def __init__(self) -> None:
+        self._all: tuple[T, ...] | None = None
 
-    def __len__(self) -> int:
-        return self._size
+    def _make(self) -> tuple[T, ...]:
+        raise NotImplementedError
 
-    def __iter__(self) -> Iterator[Evidence]:
-        if self._all is not None:
-            return iter(self._all)
-        return itertools.chain.from_iterable(
-            map(_evidence, zip(itertools.repeat(file), itertools.repeat(sheet), rows)) for file, sheet, rows in self.runs
-        )
-
-    def _tuple(self) -> tuple[Evidence, ...]:
+    def _tuple(self) -> tuple[T, ...]:
         if self._all is None:
-            self._all = tuple(iter(self))
+            self._all = self._make()
         return self._all
 
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._tuple())
+
     def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
-        if isinstance(index, slice) and (index.start or 0) >= 0 and index.stop is not None and index.stop >= 0 \
-                and index.step in (None, 1) and self._all is None:
-            return tuple(itertools.islice(iter(self), index.start or 0, index.stop))  # the first few, unmade rest
         return self._tuple()[index]
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, (tuple, EvidenceRows)):
+        if isinstance(other, (tuple, MadeWhenRead)):
             return self._tuple() == tuple(other)
         return NotImplemented
 
     def __hash__(self) -> int:
         return hash(self._tuple())
+
+
+class EvidenceRows(MadeWhenRead[Evidence]):
+    """A finding's evidence as runs of rows of one file and sheet, made into ``Evidence`` values
+    only as they are read. One finding can name hundreds of thousands of lines (all client and
+    proprietary money in one account); most of them are written to the database as these runs
+    and never looked at one by one."""
+
+    __slots__ = ("runs", "_size")
+
+    def __init__(self, runs: list[tuple[str, str | None, list[int]]]) -> None:
+        super().__init__()
+        self.runs = runs  # (file, sheet, rows), in the evidence's order
+        self._size = sum(len(rows) for _, _, rows in runs)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _made(self) -> Iterator[Evidence]:
+        return itertools.chain.from_iterable(
+            map(_evidence, zip(itertools.repeat(file), itertools.repeat(sheet), rows)) for file, sheet, rows in self.runs
+        )
+
+    def _make(self) -> tuple[Evidence, ...]:
+        return tuple(self._made())
+
+    def __iter__(self) -> Iterator[Evidence]:
+        return self._made() if self._all is None else iter(self._all)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if isinstance(index, slice) and (index.start or 0) >= 0 and index.stop is not None and index.stop >= 0 \
+                and index.step in (None, 1) and self._all is None:
+            return tuple(itertools.islice(self._made(), index.start or 0, index.stop))  # the first few, unmade rest
+        return self._tuple()[index]
 
     def __repr__(self) -> str:
         return f"EvidenceRows({self._size} rows in {len(self.runs)} runs)"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, FloatOperation, Inexact, Rounded, localcontext
 from functools import partial
@@ -36,7 +37,7 @@ from segdesk.domain.checks import (
     venue_margins,
 )
 from segdesk.domain.columnar import Figures, NotColumnar, Tallied, rows_of, tally_columns
-from segdesk.domain.mapping import MappingTable
+from segdesk.domain.mapping import MappingTable, Resolved
 from segdesk.domain.model import (
     SEVERITY_ORDER,
     LineRow,
@@ -89,6 +90,7 @@ class Preparation:
     book: PriceBook
     kinds: dict[str, str]
     table: MappingTable
+    rules: Resolved  # the mappings resolved for each statement used (MappingTable.resolved)
 
 
 def prepare(inputs: ReconciliationInputs) -> Preparation:
@@ -97,18 +99,25 @@ def prepare(inputs: ReconciliationInputs) -> Preparation:
     whose lines are still being read does this meanwhile and hands it to ``reconcile``."""
     used = select_statements(inputs.statements, inputs.as_of)
     table = MappingTable(inputs.mappings)
-    table.resolved([(s.source, s.account, s.as_of) for s in used])  # kept for the tally on columns
     return Preparation(used, PriceBook.build(inputs.prices, inputs.as_of, inputs.base_currency),
-                       {s.code: s.kind for s in inputs.sub_accounts}, table)
+                       {s.code: s.kind for s in inputs.sub_accounts}, table,
+                       table.resolved([(s.source, s.account, s.as_of) for s in used]))
 
 
-def reconcile(inputs: ReconciliationInputs, prepared: Preparation | None = None) -> Reconciliation:
-    """``prepared``: ``prepare(inputs)``, if the caller made it already."""
+@contextmanager
+def exact_arithmetic() -> Iterator[None]:
+    """The decimal context every reconciliation runs in (see EXACT_DIGITS)."""
     with localcontext() as ctx:
         ctx.prec = EXACT_DIGITS
         ctx.traps[Inexact] = True
         ctx.traps[Rounded] = True
         ctx.traps[FloatOperation] = True
+        yield
+
+
+def reconcile(inputs: ReconciliationInputs, prepared: Preparation | None = None) -> Reconciliation:
+    """``prepared``: ``prepare(inputs)``, if the caller made it already."""
+    with exact_arithmetic():
         return _reconcile(inputs, prepared or prepare(inputs))
 
 
@@ -126,7 +135,7 @@ def _reconcile_lines(inputs: ReconciliationInputs, prepared: Preparation,
                      lines: Sequence[LineRow] | pa.Table) -> Reconciliation:
     as_of = inputs.as_of
     used, book, kinds, table = prepared.used, prepared.book, prepared.kinds, prepared.table
-    tallied: Tallied | None = tally_columns(used, lines, table, book, kinds) if isinstance(lines, pa.Table) else None
+    tallied = tally_columns(used, lines, prepared.rules, book, kinds) if isinstance(lines, pa.Table) else None
     if tallied is None:
         totals = tally(used, lines, table, book, kinds)
         owned = checks.owned(totals)

@@ -174,9 +174,10 @@ def _start_reading_lines(db: Database, session, as_of: dt.date) -> LineRead | No
     if db.sqlite_path is None or wanted == "off":
         return None
     session.connection()  # begins the transaction, and takes the write lock
-    if wanted == "auto" and repo.statement_line_count(session) < COLUMNS_FROM_LINES:
+    stored = repo.statement_line_count(session)
+    if wanted == "auto" and stored < COLUMNS_FROM_LINES:
         return None  # a small fund: the rows are read sooner than a worker process starts
-    return LineRead(db.sqlite_path, as_of)
+    return LineRead(db.sqlite_path, as_of, stored)
 
 
 def _load(db: Database, session, as_of: dt.date, basis: _Basis,  # type: ignore[no-untyped-def]
@@ -199,9 +200,10 @@ def _load(db: Database, session, as_of: dt.date, basis: _Basis,  # type: ignore[
     lines = None
     if reading is not None:
         try:
-            lines = reading.table(repo.statement_line_count(session))
-            if lines.num_rows != sum(s.lines for s in statements):
-                raise ColumnsUnavailable(f"read {lines.num_rows} lines as columns, counted {sum(s.lines for s in statements)}")
+            lines = reading.table()
+            counted = sum(s.lines for s in statements)
+            if lines.num_rows != counted:
+                raise ColumnsUnavailable(f"read {lines.num_rows} lines as columns, counted {counted}")
         except ColumnsUnavailable:
             if columns_wanted() == "require":
                 raise

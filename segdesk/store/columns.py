@@ -27,9 +27,10 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.ipc
+if TYPE_CHECKING:  # imported where used: the command line reads FROZEN_WORKER_ARG at every start
+    import pyarrow as pa
 
 LINES_SQL = """
 SELECT sl.statement_id AS part, sl.reference, sl.asset, sl.sheet, sl.price, sl.quantity, sl.value, sl.equity,
@@ -81,7 +82,10 @@ class LineRead:
     process from now on (see the module's docstring). Ask for the ``table`` when it is needed;
     ``close`` stops a read whose answer is no longer wanted."""
 
-    def __init__(self, path: Path, as_of: dt.date) -> None:
+    def __init__(self, path: Path, as_of: dt.date, stored: int) -> None:
+        """``stored``: how many lines the caller's transaction sees in the database, live or not;
+        the columns are refused unless the worker saw as many (the same state of the file)."""
+        self._stored = stored
         self._done: tuple[pa.Table, int] | None = None
         self._failed: str | None = None
         self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: nothing can block on it
@@ -99,6 +103,8 @@ class LineRead:
         self._thread.start()
 
     def _answer(self, request: bytes) -> None:
+        import pyarrow.ipc
+
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
         try:
@@ -108,7 +114,7 @@ class LineRead:
             if head.get("status") != "ok":
                 self._failed = head.get("message") or self._worker_error(proc)
                 return
-            table = pa.ipc.open_stream(proc.stdout).read_all()  # waits without the interpreter lock
+            table = pyarrow.ipc.open_stream(proc.stdout).read_all()  # waits without the interpreter lock
             self._done = (table, int(head["lines"]))
         except Exception as e:  # noqa: BLE001 - any failure means: read the rows instead
             self._failed = f"the line reader's answer could not be read ({e}); {self._worker_error(proc)}"
@@ -125,10 +131,8 @@ class LineRead:
             said = []
         return f"the line reader stopped (exit {proc.returncode})" + (f": {said[-1]}" if said else "")
 
-    def table(self, stored: int) -> pa.Table:
-        """The columns of ``model.LineRow``. ``stored``: how many lines the caller's transaction
-        sees in the database, live or not; the read is refused unless it saw as many (the same
-        state of the file)."""
+    def table(self) -> pa.Table:
+        """The columns of ``model.LineRow``, or ``ColumnsUnavailable``."""
         if self._thread is not None:
             self._thread.join(WORKER_TIMEOUT_S)
             if self._thread.is_alive():
@@ -139,8 +143,9 @@ class LineRead:
             raise ColumnsUnavailable(self._failed or "the line reader gave no answer")
         table, seen = self._done
         self._done = None
-        if seen != stored:
-            raise ColumnsUnavailable(f"the file holds {seen} lines as read for columns, {stored} as the caller sees it")
+        if seen != self._stored:
+            raise ColumnsUnavailable(
+                f"the file holds {seen} lines as read for columns, {self._stored} as the caller sees it")
         return table
 
     def close(self) -> None:
@@ -152,14 +157,16 @@ class LineRead:
 
 
 def live_line_table(path: Path, as_of: dt.date, stored: int) -> pa.Table:
-    """``LineRead(path, as_of).table(stored)``, waited for at once."""
-    return LineRead(path, as_of).table(stored)
+    """``LineRead(path, as_of, stored).table()``, waited for at once."""
+    return LineRead(path, as_of, stored).table()
 
 
 def run_line_reader() -> None:
     """The worker: a request {"path", "as_of"} on stdin; on stdout a JSON line {"status": "ok",
     "lines": how many lines the file holds} and the day's lines as an Arrow IPC stream, or
     {"status": "refused", "message": why}."""
+    import pyarrow.ipc
+
     out = sys.stdout.buffer
     try:
         request = json.loads(sys.stdin.buffer.read())
@@ -169,7 +176,7 @@ def run_line_reader() -> None:
         out.flush()
         return
     out.write(json.dumps({"status": "ok", "lines": seen}).encode() + b"\n")
-    with pa.ipc.new_stream(out, table.schema) as writer:
+    with pyarrow.ipc.new_stream(out, table.schema) as writer:
         writer.write_table(table)
     out.flush()
 
@@ -199,6 +206,8 @@ def _read(path: Path, as_of: dt.date) -> tuple[pa.Table, int]:
 
 
 def _query(adbc, connection, sql: str, options: dict[str, str] | None = None) -> pa.Table:  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
     with adbc.AdbcStatement(connection) as statement:
         if options:
             statement.set_options(**options)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal, FloatOperation, Inexact, localcontext
+from decimal import Decimal
 
 import pyarrow as pa
 
-from segdesk.domain.columnar import LINE_COLUMNS, MONEY_COLUMNS, tally_columns
-from segdesk.domain.mapping import MappingTable
-from segdesk.domain.selection import select_statements
-from segdesk.domain.valuation import PriceBook
+from segdesk.domain.columnar import LINE_COLUMNS, MONEY_COLUMNS
 from segdesk.domain.money import plain
 
 from segdesk.domain.model import (
@@ -23,7 +20,7 @@ from segdesk.domain.model import (
     SubAccount,
 )
 from segdesk.domain.lines import statements_of
-from segdesk.domain.reconcile import EXACT_DIGITS, Reconciliation, reconcile
+from segdesk.domain.reconcile import Reconciliation, _reconcile_lines, exact_arithmetic, prepare, reconcile
 
 D = dt.date(2026, 11, 20)
 
@@ -89,12 +86,10 @@ def run(*lines: Line, subs=SUBS, mappings=MAPPINGS, prices=PRICES, tolerances=No
     )
     by_line = reconcile(inputs)
     columns = as_columns(inputs)
-    by_column = reconcile(columns)
-    # and the columns were summed as columns, not handed back to the per-line tally
-    with localcontext() as ctx:
-        ctx.prec, ctx.traps[Inexact], ctx.traps[FloatOperation] = EXACT_DIGITS, True, True
-        tally_columns(select_statements(columns.statements, as_of), columns.lines, MappingTable(columns.mappings),
-                      PriceBook.build(columns.prices, as_of, "USD"), {s.code: s.kind for s in columns.sub_accounts})
+    # Worked on columns from end to end: a refusal anywhere (which reconcile() would hand to the
+    # per-line path) raises here.
+    with exact_arithmetic():
+        by_column = _reconcile_lines(columns, prepare(columns), columns.lines)
     for name in ("segregation", "by_currency", "sub_accounts", "margins", "findings"):
         assert getattr(by_column, name) == getattr(by_line, name), f"{name} differs on columns"
     # the statements used, but for the keys that tie lines to them (ints on columns)

@@ -12,11 +12,8 @@ import pytest
 
 from segdesk.domain.columnar import NotColumnar, _summable, tally_columns
 from segdesk.domain.lines import statements_of
-from segdesk.domain.mapping import MappingTable
 from segdesk.domain.model import PricePoint, ReconciliationInputs
-from segdesk.domain.reconcile import reconcile
-from segdesk.domain.selection import select_statements
-from segdesk.domain.valuation import PriceBook
+from segdesk.domain.reconcile import exact_arithmetic, prepare, reconcile
 from tests.unit.fund import D, MAPPINGS, PRICES, SUBS, as_columns, line, run
 
 LARGEST = "99999999999999999999.999999999999999999"  # 20 + 18 digits: the most the database keeps
@@ -28,10 +25,9 @@ def _inputs(*lines, prices=PRICES) -> ReconciliationInputs:  # type: ignore[no-u
 
 
 def _tally(inputs: ReconciliationInputs):  # type: ignore[no-untyped-def]
-    with localcontext() as ctx:
-        ctx.prec, ctx.traps[Inexact] = 120, True
-        return tally_columns(select_statements(inputs.statements, D), inputs.lines, MappingTable(inputs.mappings),
-                             PriceBook.build(inputs.prices, D, "USD"), {s.code: s.kind for s in inputs.sub_accounts})
+    prepared = prepare(inputs)
+    with exact_arithmetic():
+        return tally_columns(prepared.used, inputs.lines, prepared.rules, prepared.book, prepared.kinds)
 
 
 def test_the_largest_amounts_the_database_keeps_are_summed_exactly_on_columns():
