@@ -37,7 +37,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 __all__ = [
     "SPREADSHEET_SUFFIXES",
@@ -1125,21 +1125,14 @@ def _worker_handle(request: dict[str, Any], send: Callable[[object], None]) -> N
         # while calamine is still turning the later ones into Python values.
         values: Iterator[list[Any]] = sheet.iter_rows() if start is not None else iter(())
     # Blank cells stay "" only where no marks are applied (those look for None).
-    rows = _rows_of(values, start, height, bool(request.get("float_texts")), blanks_as_none=bool(marks_first),
-                    sheet=wanted)
+    chunks = _row_chunks(values, start, height, bool(request.get("float_texts")), blanks_as_none=bool(marks_first),
+                         sheet=wanted, size=REPLY_CHUNK_ROWS)
     if marks:
-        listed, marks = _apply_marks(list(rows), marks, height, width, max_cells, wanted)
-        rows = iter(listed)
+        listed, marks = _apply_marks([row for chunk in chunks for row in chunk], marks, height, width, max_cells, wanted)
+        chunks = iter([listed[i:i + REPLY_CHUNK_ROWS] for i in range(0, len(listed), REPLY_CHUNK_ROWS)])
     send({"status": "ok", "sheet": wanted, "rows": height, "marks": marks})
-    chunk: list[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == REPLY_CHUNK_ROWS:
-            send(chunk)
-            chunk = []
-    if chunk:
+    for chunk in chunks:
         send(chunk)
-    del chunk
     send({"status": "ok", "end": True})
 
 
@@ -1159,9 +1152,19 @@ def _rows_of(
     values: Iterator[list[Any]], start: tuple[int, int] | None, height: int, float_texts: bool, blanks_as_none: bool,
     sheet: str | None = None,
 ) -> Iterator[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]]:
-    """calamine's rows as (row number, cells, texts), blank rows left out. An empty cell is None,
-    or left as calamine's "" unless `blanks_as_none` (it is empty all the same, and the rows go out
-    faster). texts: see `RowStream`.
+    """calamine's rows as (row number, cells, texts), blank rows left out: `_row_chunks`, one
+    row at a time."""
+    for chunk in _row_chunks(values, start, height, float_texts, blanks_as_none, sheet):
+        yield from chunk
+
+
+def _row_chunks(
+    values: Iterator[list[Any]], start: tuple[int, int] | None, height: int, float_texts: bool, blanks_as_none: bool,
+    sheet: str | None = None, size: int = 2000,
+) -> Iterator[list[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]]]:
+    """calamine's rows as lists of up to `size` (row number, cells, texts), blank rows left out.
+    An empty cell is None, or left as calamine's "" unless `blanks_as_none` (it is empty all the
+    same, and the rows go out faster). texts: see `RowStream`.
 
     `values` is the sheet's ``iter_rows()``: python-calamine 0.9.1 gives it from the sheet's first
     row (row 1), so the rows above the used range come first, empty, and the i-th row given is
@@ -1170,35 +1173,91 @@ def _rows_of(
     value above the used range, or a count of rows other than the used range's last row number,
     ends the read as unreadable rather than let that happen."""
     row0, col0 = start if start is not None else (0, 0)
-    pad = (None,) * col0
-    i = -1
-    for i, raw in enumerate(values):
-        if raw.count("") == len(raw):
-            continue
-        if i < row0:
+    given = 0  # rows given so far
+    while True:
+        batch = list(itertools.islice(values, size))
+        if not batch:
+            break
+        first, given = given, given + len(batch)
+        blanks = list(map(list.count, batch, itertools.repeat("")))
+        if list(map(len, batch)) == blanks:
+            continue  # all blank
+        if first < row0 and any(blanks[k] != len(batch[k]) for k in range(min(row0 - first, len(batch)))):
             raise _Refusal("not a readable spreadsheet (the reader gave its rows out of place)", sheet)
-        if blanks_as_none:
-            cells = tuple([None if value == "" else value for value in raw])
-            if cells.count(None) == len(cells):
-                continue
+        if max(blanks) >= min(map(len, batch)):  # some rows are blank: left out
+            kept = [k for k, raw in enumerate(batch) if blanks[k] != len(raw)]
+            yield _chunk_of([first + k + 1 for k in kept], [batch[k] for k in kept], col0, float_texts, blanks_as_none)
         else:
-            cells = tuple(raw)
-        if col0:
-            cells = pad + cells
-        texts = None
-        if float_texts:
-            for value in cells:
-                if value.__class__ is float:
-                    # float_text, inline: this runs for every number of a sheet
-                    texts = tuple([
-                        (text if "e" not in text and "n" not in text and text != "-0" else None)
-                        if cell.__class__ is float and (text := format(cell, ".15g")) else None
-                        for cell in cells
-                    ])
-                    break
-        yield i + 1, cells, texts
-    if start is not None and i + 1 != row0 + height:
+            yield _chunk_of(list(range(first + 1, given + 1)), batch, col0, float_texts, blanks_as_none)
+    if start is not None and given != row0 + height:
         raise _Refusal("not a readable spreadsheet (the reader gave its rows out of place)", sheet)
+
+
+def _chunk_of(
+    numbers: list[int], raws: list[list[Any]], col0: int, float_texts: bool, blanks_as_none: bool
+) -> list[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]]:
+    if blanks_as_none:
+        kept = [(n, cells) for n, cells in zip(numbers, [tuple([None if v == "" else v for v in raw]) for raw in raws])
+                if cells.count(None) != len(cells)]
+        numbers, rows = [n for n, _ in kept], [cells for _, cells in kept]
+    else:
+        rows = list(map(tuple, raws))
+    if col0:
+        pad = (None,) * col0
+        rows = [pad + cells for cells in rows]
+    if not float_texts:
+        return list(zip(numbers, rows, itertools.repeat(None)))
+    return list(zip(numbers, rows, _float_texts(rows)))
+
+
+_FORMAT_FLOAT = float.__format__
+
+
+def _float_texts(rows: list[tuple[object, ...]]) -> Iterable[tuple[str | None, ...] | None]:
+    """For each row, None if it has no float cell, else the `float_text` of each of its float cells
+    (None for its other cells). Worked out a column at a time: formatting floats is much of what
+    reading a spreadsheet costs, and a column of them is formatted without a Python call per cell."""
+    width = len(rows[0]) if rows else 0
+    if any(len(cells) != width for cells in rows):  # calamine's rows are all as wide; should one not be
+        return [_row_float_texts(cells) for cells in rows]
+    columns: list[Iterable[str | None]] = []
+    any_float = False
+    for column in zip(*rows):
+        kinds = set(map(type, column))
+        if float not in kinds:
+            columns.append(itertools.repeat(None, len(column)))
+            continue
+        any_float = True
+        if len(kinds) == 1:
+            texts: list[str | None] = list(map(_FORMAT_FLOAT, column, itertools.repeat(".15g")))
+            shown = "\x00".join(texts)  # type: ignore[arg-type]
+        else:
+            texts = [_FORMAT_FLOAT(cell, ".15g") if cell.__class__ is float else None for cell in column]
+            shown = "\x00".join(filter(None, texts))  # type: ignore[arg-type]
+        # Rare: an exponent, inf or nan (no float_text), or "-0" (left to the general rules).
+        if "e" in shown or "n" in shown or "\x00-0\x00" in f"\x00{shown}\x00":
+            texts = [_plain_float_text(cell) if cell.__class__ is float else None for cell in column]
+        columns.append(texts)
+    if not any_float:
+        return itertools.repeat(None, len(rows))
+    return [texts if texts.count(None) != width or _has_float(cells) else None
+            for cells, texts in zip(rows, zip(*columns))]
+
+
+def _has_float(cells: tuple[object, ...]) -> bool:
+    return any(cell.__class__ is float for cell in cells)
+
+
+def _row_float_texts(cells: tuple[object, ...]) -> tuple[str | None, ...] | None:
+    if not _has_float(cells):
+        return None
+    return tuple([_plain_float_text(cell) if cell.__class__ is float else None for cell in cells])
+
+
+def _plain_float_text(value: float) -> str | None:
+    """`float_text`, but None for -0.0 too: the general rules read that (as 0)."""
+    text = format(value, ".15g")
+    return None if "e" in text or "n" in text or text == "-0" else text
 
 
 def float_text(value: float) -> str | None:

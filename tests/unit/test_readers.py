@@ -839,6 +839,45 @@ def test_sheet_rows_are_numbered_from_calamine_iter_rows_leading_rows(tmp_path: 
         assert rows[1][2][2] == "0.1"
 
 
+_CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1e15, 1e-5, 123456789.12345678, 0.1]),
+    st.integers(-10**6, 10**6), st.text(max_size=3), st.booleans(), st.just(""),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda width: st.lists(st.lists(_CELLS, min_size=width, max_size=width), min_size=1,
+                                                              max_size=30)),
+       st.lists(st.integers(0, 29), max_size=3))
+def test_float_texts_worked_out_a_column_at_a_time_are_those_of_each_row(rows: list[list[object]], ragged: list[int]) -> None:
+    # The worker formats a chunk's floats a column at a time; the result must be, row by row,
+    # what the one-row rule gives: each float's text at 15 digits, None for an exponent, inf, nan
+    # or -0, and None for the whole row when it holds no float. Rows of other widths too.
+    cells = [tuple(row) for row in rows]
+    for k in ragged:
+        if k < len(cells):
+            cells[k] = cells[k][:-1]
+    expected = [readers._row_float_texts(row) for row in cells]
+    assert list(readers._float_texts(cells)) == expected
+    for row, texts in zip(cells, expected):
+        if texts is not None:
+            assert texts == tuple(
+                None if c.__class__ is not float or c == 0 and str(c).startswith("-") else readers.float_text(c)  # type: ignore[arg-type]
+                for c in row
+            )
+
+
+def test_blank_rows_are_left_out_in_any_chunk() -> None:
+    # Blank rows anywhere (a chunk of them only, a chunk's first or last) leave the numbering exact.
+    values = [["", ""], ["a", 1.5], ["", ""], ["", ""], ["", "b"], ["", ""]] * 3 + [["", ""]] * 4 + [[2.0, ""]]
+    expected = [(n, tuple(row)) for n, row in enumerate(values, start=1) if row.count("") != len(row)]
+    for size in (1, 2, 3, 4, 7, 100):
+        chunks = list(readers._row_chunks(iter(values), (1, 0), len(values) - 1, True, False, size=size))
+        assert all(chunks) and all(len(chunk) <= size for chunk in chunks)
+        assert [(n, c) for chunk in chunks for n, c, _ in chunk] == expected
+        assert [t for chunk in chunks for _, _, t in chunk] == [readers._row_float_texts(c) for _, c in expected]
+
+
 def test_rows_out_of_place_are_refused_not_misnumbered() -> None:
     # Should iter_rows ever give the used range's rows only (no leading empty rows), the count
     # or a value above the used range gives it away: the read is refused, never misnumbered.
