@@ -160,10 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from segdesk.ingest.readers import FROZEN_WORKER_ARG
+    from segdesk.ingest.sheet_worker import FROZEN_WORKER_ARG
 
     if argv == [FROZEN_WORKER_ARG]:  # a packaged build re-launching itself to read a spreadsheet
-        from segdesk.ingest.readers import run_sheet_worker
+        from segdesk.ingest.sheet_worker import run_sheet_worker
 
         run_sheet_worker()
         return EXIT_OK
