@@ -700,13 +700,15 @@ def _worker_timeout(size: int) -> float:
     return min(20.0 + size / 500_000, 600.0)
 
 
-# The worker loads sheet_worker.py by path in an interpreter started with -I -S: no site-packages
-# scan (.pth files, this package's own editable-install hook), no current folder or PYTHON*
-# variables on its path, and nothing of SegDesk imported but that one file, so it starts in a
-# few tens of milliseconds instead of a hundred or more. Where to find python-calamine and
-# defusedxml comes with the request (`_import_paths`).
+# The worker loads sheet_worker.py by path in an interpreter started with -S: no site-packages
+# scan (.pth files, this package's own editable-install hook) and nothing of SegDesk imported but
+# that one file, so it starts in a few tens of milliseconds instead of a hundred or more. The
+# current folder is taken off its path first, so no file there can stand in for a standard
+# module. Where to find python-calamine and defusedxml comes with the request (`_import_paths`),
+# after the standard library.
 _WORKER_BOOT = (
     "import sys\n"
+    "sys.path[:] = [entry for entry in sys.path if entry]\n"
     "module = type(sys)('segdesk_sheet_worker')\n"
     "module.__file__ = sys.argv[1]\n"
     "sys.modules[module.__name__] = module\n"
@@ -719,12 +721,13 @@ _WORKER_BOOT = (
 def _worker_command() -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable, FROZEN_WORKER_ARG]
-    return [sys.executable, "-I", "-S", "-c", _WORKER_BOOT, str(Path(sheet_worker.__file__).resolve())]
+    return [sys.executable, "-S", "-c", _WORKER_BOOT, str(Path(sheet_worker.__file__).resolve())]
 
 
 def _import_paths() -> list[str]:
-    """This process's import path, as folders that exist: the worker's, which starts without one."""
-    return [entry for entry in sys.path if entry and os.path.isdir(entry)]
+    """This process's import path (the entries that exist: folders, zip files), for the worker,
+    which starts without site-packages."""
+    return [os.path.abspath(entry) for entry in sys.path if entry and os.path.exists(entry)]
 
 
 class _Worker:
@@ -845,7 +848,7 @@ def _sheet_part(sheet: object) -> str:
 def _sheet_rows(path: Path, request: dict[str, Any]) -> RowStream:
     """The rows of one sheet as the worker sends them: a head (the sheet's name, its height, and
     the formula and error cells found before the rows; read when first needed, so the caller can
-    do other work while calamine reads), lists of REPLY_CHUNK_ROWS rows, then an end. Unpickling
+    do other work while calamine reads), lists of up to `sheet_worker.REPLY_CHUNK_ROWS` rows, then an end. Unpickling
     chunk by chunk lets other threads run in between: one 100k-row unpickle would hold the
     interpreter lock for over 100 ms and freeze the window while an import runs in the background.
 

@@ -236,7 +236,8 @@ def _worker_handle(request: dict[str, Any], send: Callable[[object], None]) -> N
         chunks = iter([listed[i:i + REPLY_CHUNK_ROWS] for i in range(0, len(listed), REPLY_CHUNK_ROWS)])
     send({"status": "ok", "sheet": wanted, "rows": height, "marks": marks})
     for chunk in chunks:
-        send(chunk)
+        if chunk:
+            send(chunk)
     send({"status": "ok", "end": True})
 
 
@@ -396,9 +397,9 @@ def _xlsx_extent(path: str, sheet: str | None) -> tuple[int, int, str] | None:
     """(rows, columns, the cell at the far corner) that the cells of an .xlsx sheet (default: the
     first) reach, from their r="B7" attributes; None if that cannot be told. Reads at most 256 MB of
     the sheet's XML, a megabyte at a time."""
-    import zipfile
-
     try:
+        import zipfile
+
         from defusedxml import ElementTree as SafeET
 
         with zipfile.ZipFile(path) as zf:

@@ -15,6 +15,7 @@ nothing on the way from an imported file to the outputs turns text into markup o
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import re
@@ -139,15 +140,34 @@ def test_statement_text_and_comments_are_printed_literally_in_the_pdf(hostile):
     assert SOURCE in whole
 
 
+_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+
+
 def _pdf_bodies(data: bytes) -> list[bytes]:
-    """The file, and every stream in it that inflates (object streams could hide dictionaries)."""
-    bodies = [data]
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            bodies.append(zlib.decompress(stream))
-        except zlib.error:
-            pass
+    """The file's objects with their streams' bytes left out, and every stream that inflates
+    (object streams could hide dictionaries). A stream's compressed bytes are not searched: they
+    differ from one export to the next and, being arbitrary bytes, hold "/JS" or "/AA" followed by
+    a delimiter every few dozen exports."""
+    bodies = [_STREAM.sub(b"stream\nendstream", data)]
+    for stream in _STREAM.findall(data):
+        inflated = _inflated(stream)
+        if inflated is not None:
+            bodies.append(inflated)
     return bodies
+
+
+def _inflated(stream: bytes) -> bytes | None:
+    """A stream's bytes under /FlateDecode, or /ASCII85Decode then /FlateDecode (reportlab's
+    choice for page contents); None for other streams."""
+    try:
+        return zlib.decompress(stream)
+    except zlib.error:
+        pass
+    text = stream.strip()
+    try:
+        return zlib.decompress(base64.a85decode(text[:-2] if text.endswith(b"~>") else text, adobe=False))
+    except (ValueError, zlib.error):
+        return None
 
 
 def test_the_pdf_has_no_link_uri_javascript_or_launch_action(hostile):

@@ -841,14 +841,14 @@ def test_sheet_rows_are_numbered_from_calamine_iter_rows_leading_rows(tmp_path: 
 
 
 def test_the_reader_process_starts_light() -> None:
-    # The reader starts as `python -I -S` loading sheet_worker.py alone: none of SegDesk and none
+    # The reader starts as `python -S` loading sheet_worker.py alone: none of SegDesk and none
     # of the heavier standard modules are imported before a request asks for them, so a read
     # does not wait on a hundred milliseconds of imports (measured: 0.12-0.19 s before, 0.03 s now).
     command = readers._worker_command()
-    assert command[1:4] == ["-I", "-S", "-c"]
-    probe = command[4].replace("module.run_sheet_worker()\n", "print(' '.join(sorted(sys.modules)))\n")
-    assert probe != command[4]
-    done = subprocess.run([*command[:4], probe, *command[5:]], capture_output=True, text=True, check=True)
+    assert command[1:3] == ["-S", "-c"]
+    probe = command[3].replace("module.run_sheet_worker()\n", "print(' '.join(sorted(sys.modules)))\n")
+    assert probe != command[3]
+    done = subprocess.run([*command[:3], probe, *command[4:]], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.split())
     assert "segdesk_sheet_worker" in loaded
     assert not {m for m in loaded if m.startswith("segdesk.")}
