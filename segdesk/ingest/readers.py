@@ -90,7 +90,7 @@ class ErrorValue:
 
     python-calamine reports these as "", or even 0 (an .ods error cell may carry
     office:value="0"), so they are looked up in the file itself: .xlsx/.xlsm, .xlsb, .ods. Not
-    for .xls, whose error cells python-calamine cannot tell from blanks (see `_worker_handle`).
+    for .xls, whose error cells python-calamine cannot tell from blanks (see `sheet_worker._worker_handle`).
     """
 
     text: str  # as the file shows it, e.g. "#DIV/0!", "#N/A" (LibreOffice: also "Err:502")

@@ -57,7 +57,7 @@ class _Refusal(Exception):
 
 def run_sheet_worker() -> None:
     """Entry point of the worker process: a pickled request on stdin, pickled messages on stdout
-    (see `_sheet_rows`).
+    (see `readers._sheet_rows`).
 
     Not for use in the application's own process: this is where calamine is allowed to crash.
     """
@@ -198,7 +198,7 @@ def _worker_handle(request: dict[str, Any], send: Callable[[object], None]) -> N
             raise _Refusal("this sheet is a chart, not a table of cells", wanted)
         scan = _MARK_SCANS.get(request["kind"])
         max_cells = int(request["max_cells"])
-        if request["op"] == "marks":  # only the look-up (see `_sheet_rows`); calamine reads nothing
+        if request["op"] == "marks":  # only the look-up (see `readers._sheet_rows`); calamine reads nothing
             send({"status": "ok", "sheet": wanted, "marks": _find_marks(scan, path, wanted, max_cells) if scan else {}})
             return
 
@@ -221,7 +221,7 @@ def _worker_handle(request: dict[str, Any], send: Callable[[object], None]) -> N
         # an error result) into "", like blanks, and finding them would need a reader for the
         # OLE container and BIFF8 records. A FORMULA record always holds a result, which
         # calamine reads; a writer that stored a placeholder there cannot be told apart.
-        # With marks_first off, another worker does the look-up meanwhile (see `_sheet_rows`).
+        # With marks_first off, another worker does the look-up meanwhile (see `readers._sheet_rows`).
         marks_first = request.get("marks_first", True)
         marks = _find_marks(scan, path, wanted, max_cells) if scan is not None and marks_first else {}
 
