@@ -45,7 +45,6 @@ from segdesk.ingest.sheet_worker import (
     FROZEN_WORKER_ARG,
     _memory_reason,
     float_text,
-    run_sheet_worker,
 )
 
 __all__ = [
@@ -63,7 +62,6 @@ __all__ = [
     "float_text",
     "open_rows",
     "read_table",
-    "run_sheet_worker",
     "sheet_names",
 ]
 

@@ -255,16 +255,6 @@ def _find_marks(
         raise _Refusal(f"not a readable spreadsheet ({_short(exc)})", sheet) from None
 
 
-def _rows_of(
-    values: Iterator[list[Any]], start: tuple[int, int] | None, height: int, float_texts: bool, blanks_as_none: bool,
-    sheet: str | None = None,
-) -> Iterator[tuple[int, tuple[object, ...], tuple[str | None, ...] | None]]:
-    """calamine's rows as (row number, cells, texts), blank rows left out: `_row_chunks`, one
-    row at a time."""
-    for chunk in _row_chunks(values, start, height, float_texts, blanks_as_none, sheet):
-        yield from chunk
-
-
 def _row_chunks(
     values: Iterator[list[Any]], start: tuple[int, int] | None, height: int, float_texts: bool, blanks_as_none: bool,
     sheet: str | None = None, size: int = 2000,
@@ -287,12 +277,13 @@ def _row_chunks(
             break
         first, given = given, given + len(batch)
         blanks = list(map(list.count, batch, itertools.repeat("")))
-        if list(map(len, batch)) == blanks:
+        widths = list(map(len, batch))
+        if widths == blanks:
             continue  # all blank
-        if first < row0 and any(blanks[k] != len(batch[k]) for k in range(min(row0 - first, len(batch)))):
+        if first < row0 and any(blanks[k] != widths[k] for k in range(min(row0 - first, len(batch)))):
             raise _Refusal("not a readable spreadsheet (the reader gave its rows out of place)", sheet)
-        if max(blanks) >= min(map(len, batch)):  # some rows are blank: left out
-            kept = [k for k, raw in enumerate(batch) if blanks[k] != len(raw)]
+        if max(blanks) >= min(widths):  # some rows may be blank: those are left out
+            kept = [k for k in range(len(batch)) if blanks[k] != widths[k]]
             yield _chunk_of([first + k + 1 for k in kept], [batch[k] for k in kept], col0, float_texts, blanks_as_none)
         else:
             yield _chunk_of(list(range(first + 1, given + 1)), batch, col0, float_texts, blanks_as_none)

@@ -894,15 +894,20 @@ def test_blank_rows_are_left_out_in_any_chunk() -> None:
         assert [t for chunk in chunks for _, _, t in chunk] == [sheet_worker._row_float_texts(c) for _, c in expected]
 
 
+def _rows_of(*args: object) -> list[tuple[int, tuple[object, ...], object]]:
+    """`_row_chunks`' rows, one after another."""
+    return [row for chunk in sheet_worker._row_chunks(*args) for row in chunk]  # type: ignore[arg-type]
+
+
 def test_rows_out_of_place_are_refused_not_misnumbered() -> None:
     # Should iter_rows ever give the used range's rows only (no leading empty rows), the count
     # or a value above the used range gives it away: the read is refused, never misnumbered.
     start, height = (4, 1), 2
     good = [[""], [""], [""], [""], ["a"], ["b"]]
-    assert [(n, c) for n, c, _ in sheet_worker._rows_of(iter(good), start, height, False, True)] == [
+    assert [(n, c) for n, c, _ in _rows_of(iter(good), start, height, False, True)] == [
         (5, (None, "a")), (6, (None, "b"))
     ]
     with pytest.raises(sheet_worker._Refusal, match=r"^not a readable spreadsheet \(the reader gave its rows out of place\)$"):
-        list(sheet_worker._rows_of(iter([["a"], ["b"]]), start, height, False, True))
+        list(_rows_of(iter([["a"], ["b"]]), start, height, False, True))
     with pytest.raises(sheet_worker._Refusal, match="out of place"):
-        list(sheet_worker._rows_of(iter([[""], [""], [""], [""], [""], [""], ["b"]]), start, height, False, True))
+        list(_rows_of(iter([[""], [""], [""], [""], [""], [""], ["b"]]), start, height, False, True))
